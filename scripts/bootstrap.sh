@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Create the project's virtual environment, install the pinned dependencies,
+# build the collection and install the built tarball into build/collections.
+# Safe to run again: the venv is reused while requirements-dev.txt is unchanged.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="$root/.venv"
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null 2>&1 || python=python3
+
+stamp="$venv/.requirements.sha256"
+wanted=$(sha256sum "$root/requirements-dev.txt" | cut -d' ' -f1)
+if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
+    echo "Creating the virtual environment in $venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements-dev.txt"
+    echo "$wanted" >"$stamp"
+fi
+
+# ansible-test sanity bootstraps pip in its own virtual environments with a
+# script it downloads from a host that is not always reachable. A local
+# script that installs pip from a wheel in the same cache folder replaces it.
+cache="$HOME/.ansible/test/cache"
+pip_version=24.2
+if [[ ! -f "$cache/get_pip_${pip_version//./_}.py" ]]; then
+    mkdir -p "$cache"
+    "$venv/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps "pip==$pip_version" -d "$cache"
+    cp "$root/scripts/get_pip_offline.py" "$cache/get_pip_${pip_version//./_}.py"
+fi
+
+# Build the collection and install the tarball, so that playbooks and tests
+# run the collection as a user installs it.
+build="$root/build"
+rm -rf "$build/collections/ansible_collections/qualys/certview"
+mkdir -p "$build/dist" "$build/collections"
+rm -f "$build/dist"/qualys-certview-*.tar.gz
+(cd "$root" && "$venv/bin/ansible-galaxy" collection build --force --output-path "$build/dist" >/dev/null)
+"$venv/bin/ansible-galaxy" collection install --offline --no-deps --force \
+    -p "$build/collections" "$build"/dist/qualys-certview-*.tar.gz >/dev/null
+echo "Installed $(basename "$build"/dist/qualys-certview-*.tar.gz) into $build/collections"
+
+# The unit tests import the source tree under its collection name.
+mkdir -p "$build/src/ansible_collections/qualys"
+ln -sfn ../../../.. "$build/src/ansible_collections/qualys/certview"

@@ -1,0 +1,152 @@
+"""Fixtures that run playbooks with ansible-playbook against the simulator.
+
+Each pytest worker starts its own simulator on a free port of 127.0.0.1 and
+resets it before every test. Playbooks use the collection that
+scripts/bootstrap.sh built and installed into build/collections.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import requests
+import yaml
+
+from certview_simulator.server import SimulatorServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(ROOT, "build", "collections")
+BIN = os.path.dirname(sys.executable)
+
+REQUESTER = ("requester", "requester-pass")
+APPROVER = ("approver", "approver-pass")
+CA_NAME = "DigiCert Test SHA2 Intermediate CA-1"
+
+
+class Simulator:
+    """Test-side view of a running simulator: its URL and its admin endpoints."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url = server.url
+
+    def admin(self, method, path, **kwargs):
+        response = requests.request(method, self.url + "/_sim/" + path, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def reset(self):
+        self.admin("POST", "reset")
+
+    def configure(self, **settings):
+        self.admin("POST", "config", json=settings)
+
+    def inject(self, *faults):
+        self.admin("POST", "faults", json={"faults": list(faults)})
+
+    def requests_log(self):
+        return self.admin("GET", "requests")
+
+    def orders(self):
+        return self.admin("GET", "orders")
+
+    def writes(self):
+        """Return the logged requests that change something (every POST and PUT but /auth and the list calls)."""
+        reads = ("/auth", "/organizations", "/products", "/evApprovers", "/certview/v2")
+        return [entry for entry in self.requests_log() if entry["method"] in ("POST", "PUT") and not any(part in entry["path"] for part in reads)]
+
+
+@pytest.fixture(scope="session")
+def simulator_server():
+    server = SimulatorServer(tls=False, issue_delay=0.6, post_delay=0.2)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sim(simulator_server):
+    simulator = Simulator(simulator_server)
+    simulator.reset()
+    simulator.configure(issue_delay=0.6, post_delay=0.2)
+    return simulator
+
+
+class PlaybookRun:
+    """Outcome of one ansible-playbook run."""
+
+    def __init__(self, completed):
+        self.rc = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        self.output = completed.stdout + completed.stderr
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def task_results(self, name):
+        """Return the per-host results of the task with this name (json callback only)."""
+        for play in self.json()["plays"]:
+            for task in play["tasks"]:
+                if task["task"]["name"] == name:
+                    return task["hosts"]
+        raise KeyError("no task named %r in the run" % name)
+
+    def result(self, name, host="localhost"):
+        return self.task_results(name)[host]
+
+    def stats(self):
+        return self.json()["stats"]
+
+
+@pytest.fixture
+def run_playbook(sim, tmp_path):
+    """Return a function that writes a playbook and runs it against the simulator."""
+
+    def run(playbook, extra_vars=None, check=False, diff=False, verbosity=0, json_output=True, credentials=REQUESTER, env=None,
+            inventory=None, timeout=300):
+        if not isinstance(playbook, str) or "\n" in playbook:
+            text = playbook if isinstance(playbook, str) else yaml.safe_dump(playbook, sort_keys=False)
+            path = tmp_path / "playbook.yml"
+            path.write_text(textwrap.dedent(text))
+            playbook = str(path)
+        command = [os.path.join(BIN, "ansible-playbook"), playbook]
+        if inventory:
+            command += ["-i", inventory]
+        else:
+            command += ["-i", "localhost,", "-c", "local"]
+        if extra_vars:
+            extra = tmp_path / "extra_vars.json"
+            extra.write_text(json.dumps(extra_vars))
+            command += ["-e", "@%s" % extra]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        environment = dict(os.environ)
+        environment.update(
+            ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            ANSIBLE_HOST_KEY_CHECKING="False",
+            ANSIBLE_RETRY_FILES_ENABLED="False",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+            ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+            QUALYS_GATEWAY_URL=sim.url,
+        )
+        for name in ("QUALYS_PLATFORM", "QUALYS_TOKEN", "QUALYS_USERNAME", "QUALYS_PASSWORD"):
+            environment.pop(name, None)
+        if credentials:
+            environment["QUALYS_USERNAME"], environment["QUALYS_PASSWORD"] = credentials
+        if json_output:
+            environment["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+        environment.update(env or {})
+        completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, cwd=str(tmp_path), check=False)
+        return PlaybookRun(completed)
+
+    return run

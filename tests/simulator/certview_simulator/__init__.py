@@ -1,0 +1,1 @@
+"""Local simulator of the Qualys Certificate View DigiCert enrollment API, for tests of the qualys.certview collection."""
