@@ -19,6 +19,13 @@ if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted"
     echo "$wanted" >"$stamp"
 fi
 
+# ansible-test's shellcheck sanity test needs Debian's shellcheck package.
+if ! command -v shellcheck >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+    echo "Installing shellcheck"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck) >/dev/null 2>&1 ||
+        echo "Could not install shellcheck; ansible-test skips its shellcheck test" >&2
+fi
+
 # ansible-test sanity bootstraps pip in its own virtual environments with a
 # script it downloads from a host that is not always reachable. A local
 # script that installs pip from a wheel in the same cache folder replaces it.
@@ -36,9 +43,13 @@ build="$root/build"
 rm -rf "$build/collections/ansible_collections/qualys/certview"
 mkdir -p "$build/dist" "$build/collections"
 rm -f "$build/dist"/qualys-certview-*.tar.gz
-(cd "$root" && "$venv/bin/ansible-galaxy" collection build --force --output-path "$build/dist" >/dev/null)
-"$venv/bin/ansible-galaxy" collection install --offline --no-deps --force \
-    -p "$build/collections" "$build"/dist/qualys-certview-*.tar.gz >/dev/null
+galaxy_log="$build/ansible-galaxy.log"
+if ! (cd "$root" && "$venv/bin/ansible-galaxy" collection build --force --output-path "$build/dist") >"$galaxy_log" 2>&1 ||
+    ! "$venv/bin/ansible-galaxy" collection install --offline --no-deps --force \
+        -p "$build/collections" "$build"/dist/qualys-certview-*.tar.gz >>"$galaxy_log" 2>&1; then
+    cat "$galaxy_log" >&2
+    exit 1
+fi
 echo "Installed $(basename "$build"/dist/qualys-certview-*.tar.gz) into $build/collections"
 
 # The unit tests import the source tree under its collection name.

@@ -30,7 +30,7 @@ export QUALYS_GATEWAY_URL="$url"
 export QUALYS_CA_PATH="$work/simulator/ca.pem"
 export QUALYS_USERNAME=requester QUALYS_PASSWORD=requester-pass
 export CERTVIEW_APPROVER_USERNAME=approver CERTVIEW_APPROVER_PASSWORD=approver-pass
-export CERTIFICATE_DEMO_STATE_DIR="$work/hosts"
+export CERTVIEW_DEMO_DIR="$work/hosts"
 
 run_play() {
     "$venv/bin/ansible-playbook" -i "$root/playbooks/inventory/demo.yml" "$root/playbooks/enroll.yml" | tee "$work/run-$1.log"

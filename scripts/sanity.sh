@@ -5,14 +5,16 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-copy="$root/build/ansible-test/ansible_collections/qualys/certview"
-
-rm -rf "$copy"
+# The copy lies outside this git work tree: inside it, ansible-test would ask
+# git for the collection's files and find them all ignored.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/certview-sanity.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+copy="$scratch/ansible_collections/qualys/certview"
 mkdir -p "$copy"
 tar -C "$root" --exclude=./.venv --exclude=./build --exclude=./.git --exclude=./collections \
     --exclude=./.ansible --exclude='__pycache__' --exclude=./tests/output -cf - . | tar -C "$copy" -xf -
 
 cd "$copy"
-# git is how ansible-test lists the files of a collection; without it the
-# copy is walked instead, which is why only project files are copied above.
+# Outside git, ansible-test walks every file of the copy, which is why only
+# project files are copied above.
 PATH="$venv/bin:$PATH" "$venv/bin/ansible-test" sanity --python 3.11 --color no "$@"

@@ -58,7 +58,7 @@ attributes:
   idempotent:
     support: full
 author:
-  - qualys.certview maintainers
+  - qualys.certview maintainers (@qualys)
 """
 
 EXAMPLES = r"""

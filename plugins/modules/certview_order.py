@@ -153,7 +153,7 @@ options:
     description: Comment sent with the order.
     type: str
 author:
-  - qualys.certview maintainers
+  - qualys.certview maintainers (@qualys)
 """
 
 EXAMPLES = r"""
@@ -390,7 +390,9 @@ def main():
     params = module.params
     creating = params["uuid"] is None
     if params["auto_generate_csr"] and params["csr"]:
-        module.fail_json(msg="Options csr and auto_generate_csr=true cannot be combined: remove csr to let Certificate View generate the CSR, or drop auto_generate_csr.")
+        module.fail_json(
+            msg="Options csr and auto_generate_csr=true cannot be combined: remove csr to let Certificate View generate the CSR, or drop auto_generate_csr."
+        )
     if creating and params["auto_generate_csr"] and not params["private_key_path"]:
         module.fail_json(msg="Option private_key_path is required with auto_generate_csr=true: the private key is returned only when the order is created.")
     try:

@@ -76,7 +76,7 @@ options:
     type: int
     default: 60
 author:
-  - qualys.certview maintainers
+  - qualys.certview maintainers (@qualys)
 """
 
 EXAMPLES = r"""

@@ -12,51 +12,10 @@ import sys
 import textwrap
 
 import pytest
-import requests
 import yaml
 
 from certview_simulator.server import SimulatorServer
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTIONS = os.path.join(ROOT, "build", "collections")
-BIN = os.path.dirname(sys.executable)
-
-REQUESTER = ("requester", "requester-pass")
-APPROVER = ("approver", "approver-pass")
-CA_NAME = "DigiCert Test SHA2 Intermediate CA-1"
-
-
-class Simulator:
-    """Test-side view of a running simulator: its URL and its admin endpoints."""
-
-    def __init__(self, server):
-        self.server = server
-        self.url = server.url
-
-    def admin(self, method, path, **kwargs):
-        response = requests.request(method, self.url + "/_sim/" + path, timeout=10, **kwargs)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def reset(self):
-        self.admin("POST", "reset")
-
-    def configure(self, **settings):
-        self.admin("POST", "config", json=settings)
-
-    def inject(self, *faults):
-        self.admin("POST", "faults", json={"faults": list(faults)})
-
-    def requests_log(self):
-        return self.admin("GET", "requests")
-
-    def orders(self):
-        return self.admin("GET", "orders")
-
-    def writes(self):
-        """Return the logged requests that change something (every POST and PUT but /auth and the list calls)."""
-        reads = ("/auth", "/organizations", "/products", "/evApprovers", "/certview/v2")
-        return [entry for entry in self.requests_log() if entry["method"] in ("POST", "PUT") and not any(part in entry["path"] for part in reads)]
+from integration_support import BIN, COLLECTIONS, REQUESTER, PlaybookRun, Simulator
 
 
 @pytest.fixture(scope="session")
@@ -73,33 +32,6 @@ def sim(simulator_server):
     simulator.reset()
     simulator.configure(issue_delay=0.6, post_delay=0.2)
     return simulator
-
-
-class PlaybookRun:
-    """Outcome of one ansible-playbook run."""
-
-    def __init__(self, completed):
-        self.rc = completed.returncode
-        self.stdout = completed.stdout
-        self.stderr = completed.stderr
-        self.output = completed.stdout + completed.stderr
-
-    def json(self):
-        return json.loads(self.stdout)
-
-    def task_results(self, name):
-        """Return the per-host results of the task with this name (json callback only)."""
-        for play in self.json()["plays"]:
-            for task in play["tasks"]:
-                if task["task"]["name"] == name:
-                    return task["hosts"]
-        raise KeyError("no task named %r in the run" % name)
-
-    def result(self, name, host="localhost"):
-        return self.task_results(name)[host]
-
-    def stats(self):
-        return self.json()["stats"]
 
 
 @pytest.fixture

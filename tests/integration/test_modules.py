@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import APPROVER, CA_NAME
+from integration_support import APPROVER, CA_NAME
 
 ORDER_DEFAULTS = {
     "approver_user_names": ["approver"],

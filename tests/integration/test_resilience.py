@@ -10,7 +10,7 @@ import requests
 from ansible_collections.qualys.certview.plugins.module_utils._errors import error_from_response
 from ansible_collections.qualys.certview.plugins.module_utils.api import CertViewAPIError, CertViewClient
 
-from conftest import CA_NAME, REQUESTER
+from integration_support import CA_NAME, REQUESTER
 from test_modules import create_order, new_order_options, order_task, task_play
 
 ORDERS = "/certview/rest/public/v1/certificates/enrollment/digicert/orders"
@@ -129,7 +129,8 @@ def test_expired_token_reauthenticates_once(sim):
 
 def test_html_error_page_reported_with_status(sim, run_playbook):
     sim.inject({"method": "POST", "path": "/products$", "kind": "html", "status": 403, "times": 1})
-    task = {"name": "info", "qualys.certview.certview_digicert_info": {"intermediate_ca": {"common_name": CA_NAME}, "gather": ["products"]}, "ignore_errors": True}
+    options = {"intermediate_ca": {"common_name": CA_NAME}, "gather": ["products"]}
+    task = {"name": "info", "qualys.certview.certview_digicert_info": options, "ignore_errors": True}
     run = run_playbook(task_play(task))
     result = run.result("info")
     assert result["http_status"] == 403

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -486,7 +486,7 @@ def test_wildcard_and_ev_orders(sim):
 
 def test_update_submitted_order(sim):
     order = sim.create(order_body(sim))
-    _, new_csr = make_csr("www.example.com")
+    _key, new_csr = make_csr("www.example.com")
     body = order_body(sim, csr=new_csr, approverUserNames=["manager"], digicertProductNameId="ssl_ev_securesite", digicertEVApproverUserIds=["1551253"])
     response = sim.call("PUT", "%s/%s" % (ORDERS, order["uuid"]), body=body)
     assert response.status_code == 200, response.text
@@ -892,7 +892,7 @@ def test_concurrent_creates_are_distinct(sim):
     def create():
         results.append(sim.call("POST", ORDERS, body=order_body(sim)).json()["uuid"])
 
-    threads = [threading.Thread(target=create) for _ in range(8)]
+    threads = [threading.Thread(target=create) for _index in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

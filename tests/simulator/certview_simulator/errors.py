@@ -11,7 +11,7 @@ Qualys XML document by default and as the gateway's JSON form when configured:
 
 import datetime
 import json
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from flask import Response
 

@@ -29,7 +29,7 @@ def _unauthorized(text):
 
 def authorize(action):
     """Return the fixture user of the request's bearer token if the user may perform the action, or raise 401, 2012 or 148100."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _separator, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("Authentication required: send Authorization: Bearer <token from POST /auth>")
