@@ -43,7 +43,7 @@ def create_module(argument_spec, mutually_exclusive=None, required_together=None
 def fail_with_error(module, error, action, **result):
     """Fail the module run with the details of a CertViewError.
 
-    action says what the module was doing, for example "Failed to create the order".
+    action describes what the module was doing, for example "Failed to create the order".
     """
     details = error.to_result()
     details["msg"] = "%s: %s" % (action, details["msg"])

@@ -6,7 +6,7 @@
 
 The modules speak snake_case options; the API speaks camelCase JSON. Every
 mapping between the two lives here, together with the comparison that decides
-whether an order already matches what a task asks for.
+whether an order already matches the options of a task.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,9 +21,9 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 SIGNATURE_HASHES = ("SHA-256", "SHA-384", "SHA-512")
 
-# Statuses after which the API rejects any edit of the order (409, code 1920).
-# The reference names POSTED; an approved order is on its way to the CA and
-# the simulator, like the service, rejects edits of it too.
+# Statuses in which the API accepts an edit of the order. The API reference
+# names POSTED as the first status that rejects edits (409, code 1920). An
+# approved order is already on its way to the CA, so it counts as not editable.
 EDITABLE_STATUSES = ("SUBMITTED",)
 
 # Each order option with its place in the request body of a create or update.
@@ -285,7 +285,7 @@ def compare_order(options, order):
         if not _same(name, wanted, current.get(name)):
             before[name] = current.get(name)
             after[name] = wanted
-    # validity holds exactly one value: a task that sets one of the three
+    # validity contains exactly one value. A task that sets one of the three
     # replaces the others, so they leave the order too.
     if any(name in after for name in VALIDITY_OPTIONS):
         for name in VALIDITY_OPTIONS:

@@ -139,7 +139,7 @@ msg:
 
 import time
 
-from ansible_collections.qualys.certview.plugins.module_utils.api import CertViewError, client_from_module
+from ansible_collections.qualys.certview.plugins.module_utils.api import CertViewError, CertViewWaitError, client_from_module
 from ansible_collections.qualys.certview.plugins.module_utils.base import create_module, fail_with_error
 from ansible_collections.qualys.certview.plugins.module_utils.orders import order_result
 
@@ -234,8 +234,12 @@ def main():
                 max_interval=params["max_poll_interval"],
                 progress=progress,
             )
+        except CertViewWaitError as error:
+            result = error.to_result()
+            result.update(changed=changed, order=order_result(error.order))
+            module.fail_json(**result)
         except CertViewError as error:
-            fail_with_error(module, error, "Order %s did not reach %s" % (uuid, " or ".join(params["wait_for"])), changed=changed, uuid=uuid)
+            fail_with_error(module, error, "Failed to read order %s while waiting for it" % uuid, changed=changed, uuid=uuid)
         waited = time.monotonic() - started
         result["waited"] = round(waited, 1)
         messages.append("Order %s reached %s after %.0f s." % (uuid, order.get("status"), waited))

@@ -320,3 +320,64 @@ def test_bad_input_fails_before_any_request(sim, run_playbook, overrides, option
     assert result["failed"] is True
     assert option in result["msg"]
     assert sim.requests_log() == []
+
+
+def test_wait_times_out_with_last_status(sim, run_playbook):
+    created = create_order(run_playbook)
+    task = {
+        "name": "wait",
+        "qualys.certview.certview_order_status": {"uuid": created["uuid"], "wait": True, "wait_timeout": 2, "poll_interval": 1},
+        "ignore_errors": True,
+    }
+    run = run_playbook(task_play(task))
+    result = run.result("wait")
+    assert result["failed"] is True
+    assert result["status"] == "SUBMITTED"
+    assert "SUBMITTED" in result["msg"]
+    assert result["msg"].count(created["uuid"]) == 1
+
+
+def test_wait_fails_when_order_rejected(sim, run_playbook):
+    created = create_order(run_playbook)
+    reject = {
+        "name": "reject",
+        "qualys.certview.certview_order_status": {
+            "uuid": created["uuid"], "state": "rejected", "comment": "wrong host", "username": APPROVER[0], "password": APPROVER[1],
+        },
+    }
+    wait = {
+        "name": "wait",
+        "qualys.certview.certview_order_status": {"uuid": created["uuid"], "wait": True, "wait_timeout": 10, "poll_interval": 1},
+        "ignore_errors": True,
+    }
+    cancel = {
+        "name": "cancel",
+        "qualys.certview.certview_order_status": {
+            "uuid": created["uuid"], "state": "cancelled", "comment": "too late", "username": APPROVER[0], "password": APPROVER[1],
+        },
+        "ignore_errors": True,
+    }
+    run = run_playbook(task_play(reject, wait, cancel))
+    assert run.result("reject")["changed"] is True
+    waited = run.result("wait")
+    assert waited["failed"] is True
+    assert waited["status"] == "REJECTED"
+    assert "REJECTED" in waited["msg"]
+    assert run.result("cancel")["failed"] is True
+    assert "REJECTED" in run.result("cancel")["msg"]
+
+
+def test_cancel_approved_order_fails_clearly(sim, run_playbook):
+    created = create_order(run_playbook)
+    credentials = {"username": APPROVER[0], "password": APPROVER[1]}
+    approve = {"name": "approve", "qualys.certview.certview_order_status": dict(credentials, uuid=created["uuid"], state="approved", comment="ok")}
+    cancel = {
+        "name": "cancel",
+        "qualys.certview.certview_order_status": dict(credentials, uuid=created["uuid"], state="cancelled", comment="stop"),
+        "ignore_errors": True,
+    }
+    run = run_playbook(task_play(approve, cancel))
+    assert run.result("cancel")["failed"] is True
+    assert "once approved" in run.result("cancel")["msg"]
+    statuses = [entry["json"]["status"] for entry in sim.requests_log() if entry["path"].endswith("/status")]
+    assert statuses == ["APPROVED"]
