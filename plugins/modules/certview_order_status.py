@@ -25,6 +25,9 @@ description:
     O(poll_interval) and grows by half each time, up to O(max_poll_interval).
     It fails with the last status and CA status when the order is rejected or
     cancelled meanwhile, or when O(wait_timeout) runs out.
+  - While it waits, the module reports progress (status, CA status and the
+    time waited) every O(progress_interval) seconds at verbosity C(-v) and
+    higher, so normal runs stay quiet.
   - Approving needs a user whose role is approver, manager or PKI admin. The
     connection options of this task can name other credentials than those
     that created the order.
@@ -73,6 +76,12 @@ options:
     default: 5
   max_poll_interval:
     description: Upper bound, in seconds, of the interval between two reads while waiting.
+    type: int
+    default: 60
+  progress_interval:
+    description:
+      - Seconds between two progress lines while the module waits. They are shown at verbosity C(-v) and higher.
+      - Each progress line ends one slice of the wait and starts the next, with the poll interval doubled up to O(max_poll_interval).
     type: int
     default: 60
 author:
@@ -135,6 +144,10 @@ msg:
   description: What the module did.
   returned: always
   type: str
+wait_timed_out:
+  description: True when the wait ended because O(wait_timeout) ran out, false when the order was rejected or cancelled.
+  returned: when the wait failed
+  type: bool
 """
 
 import time
@@ -179,11 +192,12 @@ def main():
         wait_timeout=dict(type="int", default=900),
         poll_interval=dict(type="int", default=5),
         max_poll_interval=dict(type="int", default=60),
+        progress_interval=dict(type="int", default=60),
     )
     module = create_module(argument_spec, required_by=dict(state=["comment"]))
     params = module.params
     uuid = params["uuid"]
-    for name in ("wait_timeout", "poll_interval", "max_poll_interval"):
+    for name in ("wait_timeout", "poll_interval", "max_poll_interval", "progress_interval"):
         if params[name] < 1:
             module.fail_json(msg="Invalid value %d for option %s: use a number of seconds of at least 1." % (params[name], name))
     if params["state"] and not params["comment"].strip():
@@ -236,7 +250,7 @@ def main():
             )
         except CertViewWaitError as error:
             result = error.to_result()
-            result.update(changed=changed, order=order_result(error.order))
+            result.update(changed=changed, order=order_result(error.order), wait_timed_out=error.status not in FINAL_FAILURES)
             module.fail_json(**result)
         except CertViewError as error:
             fail_with_error(module, error, "Failed to read order %s while waiting for it" % uuid, changed=changed, uuid=uuid)

@@ -322,19 +322,18 @@ def test_bad_input_fails_before_any_request(sim, run_playbook, overrides, option
     assert sim.requests_log() == []
 
 
-def test_wait_times_out_with_last_status(sim, run_playbook):
+@pytest.mark.parametrize("progress_interval", [60, 1])
+def test_wait_times_out_with_last_status(sim, run_playbook, progress_interval):
     created = create_order(run_playbook)
-    task = {
-        "name": "wait",
-        "qualys.certview.certview_order_status": {"uuid": created["uuid"], "wait": True, "wait_timeout": 2, "poll_interval": 1},
-        "ignore_errors": True,
-    }
+    options = {"uuid": created["uuid"], "wait": True, "wait_timeout": 3, "poll_interval": 1, "progress_interval": progress_interval}
+    task = {"name": "wait", "qualys.certview.certview_order_status": options, "ignore_errors": True}
     run = run_playbook(task_play(task))
     result = run.result("wait")
     assert result["failed"] is True
     assert result["status"] == "SUBMITTED"
     assert "SUBMITTED" in result["msg"]
     assert result["msg"].count(created["uuid"]) == 1
+    assert "within 3 s" in result["msg"]
 
 
 def test_wait_fails_when_order_rejected(sim, run_playbook):
@@ -381,3 +380,29 @@ def test_cancel_approved_order_fails_clearly(sim, run_playbook):
     assert "once approved" in run.result("cancel")["msg"]
     statuses = [entry["json"]["status"] for entry in sim.requests_log() if entry["path"].endswith("/status")]
     assert statuses == ["APPROVED"]
+
+
+def test_wait_progress_only_at_verbose(sim, run_playbook):
+    sim.configure(issue_delay=4.0, post_delay=0.2)
+    created = create_order(run_playbook)
+    credentials = {"username": APPROVER[0], "password": APPROVER[1]}
+    approve_and_wait = {
+        "name": "approve and wait",
+        "qualys.certview.certview_order_status": dict(
+            credentials, uuid=created["uuid"], state="approved", comment="ok", wait=True, wait_timeout=60, poll_interval=1, progress_interval=2,
+        ),
+    }
+    verbose = run_playbook(task_play(approve_and_wait), verbosity=1, json_output=False)
+    assert verbose.rc == 0, verbose.output
+    progress = [line for line in verbose.output.splitlines() if "waited" in line and created["uuid"] in line]
+    assert progress, verbose.output
+    assert "of 60 s" in progress[0]
+    assert "changed: [localhost]" in verbose.output
+    statuses = [entry["json"]["status"] for entry in sim.requests_log() if entry["path"].endswith("/status")]
+    assert statuses == ["APPROVED"]
+
+    second = create_order(run_playbook, "quiet.example.test")
+    approve_and_wait["qualys.certview.certview_order_status"]["uuid"] = second["uuid"]
+    quiet = run_playbook(task_play(approve_and_wait), json_output=False)
+    assert quiet.rc == 0, quiet.output
+    assert not [line for line in quiet.output.splitlines() if "waited" in line]
