@@ -15,6 +15,14 @@ REQUESTER = ("requester", "requester-pass")
 APPROVER = ("approver", "approver-pass")
 CA_NAME = "DigiCert Test SHA2 Intermediate CA-1"
 
+# What playbooks/enroll.yml needs from the inventory, with the simulator's names.
+ENROLL_VARS = {
+    "certificate_intermediate_ca": {"common_name": CA_NAME},
+    "certificate_organization": "Qualys, Inc",
+    "certificate_product": "private_ssl_plus",
+    "certificate_approver_user_names": ["approver"],
+}
+
 
 class Simulator:
     """Test-side view of a running simulator: its URL and its admin endpoints."""

@@ -24,7 +24,7 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from certview_simulator.server import SimulatorServer
-from integration_support import APPROVER, BIN, CA_NAME, COLLECTIONS, REQUESTER, ROOT
+from integration_support import APPROVER, BIN, CA_NAME, COLLECTIONS, ENROLL_VARS, REQUESTER, ROOT
 
 EE_DEFINITION = os.path.join(ROOT, "meta", "execution-environment.yml")
 CREDENTIAL_TYPE = os.path.join(ROOT, "extensions", "awx", "credential_type.yml")
@@ -133,7 +133,7 @@ class Job:
         inventory = {
             "all": {
                 "hosts": [host.name for host in self.hosts],
-                "vars": {"ansible_connection": "local", "certificate_poll_interval": 1, "certificate_wait_timeout": 60},
+                "vars": dict(ENROLL_VARS, ansible_connection="local", certificate_poll_interval=1, certificate_wait_timeout=60),
             },
             "_meta": {"hostvars": dict((host.name, host.hostvars) for host in self.hosts)},
         }
