@@ -1,20 +1,145 @@
 #!/usr/bin/env bash
-# Run ansible-test sanity on a copy of the collection. ansible-test needs the
-# tree under a path that ends in ansible_collections/qualys/certview.
+# Run ansible-test sanity, units and integration on a copy of the collection.
+# ansible-test needs the tree under a path that ends in
+# ansible_collections/qualys/certview.
+#
+#   bash scripts/ansible_test.sh                      # sanity, units, integration
+#   bash scripts/ansible_test.sh units                # one step
+#   bash scripts/ansible_test.sh sanity --test pep8   # one step with extra ansible-test arguments
+#
+# The integration step starts the Certificate View simulator over HTTPS on
+# 127.0.0.1, writes tests/integration/integration_config.yml into the copy from
+# tests/integration/integration_config.yml.template, runs the targets under
+# tests/integration/targets and stops the simulator.
+# scripts/bootstrap.sh must have run first: it creates .venv and the pip
+# wheel that ansible-test sanity installs offline.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
+
+steps=(sanity units integration)
+extra_args=()
+if [[ $# -gt 0 ]]; then
+    case $1 in
+        sanity | units | integration)
+            steps=("$1")
+            shift
+            extra_args=("$@")
+            ;;
+        *)
+            echo "Unknown step '$1': use sanity, units or integration, followed by ansible-test arguments." >&2
+            exit 2
+            ;;
+    esac
+fi
+
+if [[ ! -x "$venv/bin/ansible-test" ]]; then
+    echo "Missing $venv/bin/ansible-test: run scripts/bootstrap.sh first." >&2
+    exit 1
+fi
+
 # The copy lies outside this git work tree: inside it, ansible-test would ask
 # git for the collection's files and find them all ignored.
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/certview-sanity.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/certview-ansible-test.XXXXXX")
+simulator_pid=""
+# shellcheck disable=SC2317  # only the EXIT trap calls this function
+cleanup() {
+    if [[ -n "$simulator_pid" ]]; then
+        kill "$simulator_pid" 2>/dev/null || true
+        wait "$simulator_pid" 2>/dev/null || true
+    fi
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+
 copy="$scratch/ansible_collections/qualys/certview"
 mkdir -p "$copy"
-tar -C "$root" --exclude=./.venv --exclude=./build --exclude=./.git --exclude=./collections \
-    --exclude=./.ansible --exclude='__pycache__' --exclude=./tests/output -cf - . | tar -C "$copy" -xf -
+
+# Outside git, ansible-test checks every file of the copy, so only project files
+# are copied: in a git work tree the files that .gitignore does not exclude,
+# otherwise every file but venvs, build output and caches. A local
+# integration_config.yml is left out because the integration step writes its own.
+list_project_files() {
+    local file
+    if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git -C "$root" ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
+            # Tracked files deleted from the work tree are still listed.
+            if [[ -e "$root/$file" || -L "$root/$file" ]]; then
+                printf '%s\0' "$file"
+            fi
+        done
+    else
+        (cd "$root" && find . \( -name '.venv*' -o -name .git -o -name build -o -name collections -o -name .ansible \
+            -o -name __pycache__ -o -path ./tests/output \) -prune -o \( -type f -o -type l \) -print0)
+    fi
+}
+list_project_files | grep -zv '^\(\./\)\?tests/integration/integration_config\.yml$' |
+    tar -C "$root" --null -T - -cf - | tar -C "$copy" -xf -
+
+export PATH="$venv/bin:$PATH"
+
+# Start the simulator with short lifecycle delays, so that an approved order
+# is issued about a second later. Sets simulator_url and simulator_ca.
+start_simulator() {
+    local state="$scratch/simulator"
+    mkdir -p "$state"
+    PYTHONPATH="$root/tests/simulator" "$venv/bin/python" -m certview_simulator --tls --host 127.0.0.1 --port 0 \
+        --state-dir "$state" --port-file "$state/url" --issue-delay 1 --post-delay 0.2 \
+        >"$scratch/simulator.log" 2>&1 &
+    simulator_pid=$!
+    local _
+    for _ in $(seq 1 200); do
+        [[ -s "$state/url" ]] && break
+        if ! kill -0 "$simulator_pid" 2>/dev/null; then
+            echo "The simulator exited before it started listening. Its log:" >&2
+            cat "$scratch/simulator.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    if [[ ! -s "$state/url" ]]; then
+        echo "The simulator did not start within 20 s: $state/url is still empty. Its log:" >&2
+        cat "$scratch/simulator.log" >&2
+        exit 1
+    fi
+    simulator_url=$(cat "$state/url")
+    simulator_ca="$state/ca.pem"
+    echo "Simulator listening on $simulator_url"
+}
+
+write_integration_config() {
+    sed -e "s|@GATEWAY_URL@|$simulator_url|g" -e "s|@CA_PATH@|$simulator_ca|g" \
+        "$root/tests/integration/integration_config.yml.template" >"$copy/tests/integration/integration_config.yml"
+}
 
 cd "$copy"
-# Outside git, ansible-test walks every file of the copy, which is why only
-# project files are copied above.
-PATH="$venv/bin:$PATH" "$venv/bin/ansible-test" sanity --python 3.11 --color no "$@"
+status=0
+for step in "${steps[@]}"; do
+    echo "== ansible-test $step"
+    started=$SECONDS
+    case $step in
+        sanity)
+            # ansible-test 2.19 downloads get-pip from a host that may be unreachable
+            # unless its cache contains a replacement, which scripts/bootstrap.sh puts there.
+            if ! compgen -G "$HOME/.ansible/test/cache/get_pip_*.py" >/dev/null; then
+                echo "Missing $HOME/.ansible/test/cache/get_pip_*.py: sanity may fail to install pip. Run scripts/bootstrap.sh first." >&2
+            fi
+            ansible-test sanity --python 3.11 --color no "${extra_args[@]}" || status=1
+            ;;
+        units)
+            ansible-test units --python 3.11 --local --color no "${extra_args[@]}" || status=1
+            ;;
+        integration)
+            start_simulator
+            write_integration_config
+            if ! ansible-test integration --python 3.11 --local --color no "${extra_args[@]}"; then
+                status=1
+                echo "Simulator log (last 40 lines):" >&2
+                tail -n 40 "$scratch/simulator.log" >&2
+            fi
+            ;;
+    esac
+    echo "== ansible-test $step took $((SECONDS - started)) s"
+done
+exit "$status"

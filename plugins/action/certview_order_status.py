@@ -23,6 +23,7 @@ from ansible.utils.display import Display
 
 display = Display()
 
+
 def _seconds(value, default):
     """Return an option as whole seconds, or None when it is not a number (the module then rejects it)."""
     if value is None:
@@ -71,10 +72,8 @@ class ActionModule(ActionBase):
             timed_out = bool(outcome.get("failed") and outcome.get("wait_timed_out"))
             if not timed_out or elapsed >= timeout - 1:
                 break
-            display.v(
-                "Order %s is %s (CA status %r), waited %d s of %d s" % (args.get("uuid"), outcome.get("status"), outcome.get("ca_status") or "", elapsed, timeout),
-                host=host,
-            )
+            status = (outcome.get("status"), outcome.get("ca_status") or "")
+            display.v("Order %s is %s (CA status %r), waited %d s of %d s" % ((args.get("uuid"),) + status + (elapsed, timeout)), host=host)
             # The status change, if any, happened in the first slice.
             args.pop("state", None)
             args.pop("comment", None)

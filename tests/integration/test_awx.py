@@ -224,7 +224,7 @@ def slice_hosts(hosts, count):
 
 
 def context_listing(context):
-    return sorted(os.path.relpath(os.path.join(parent, name), context) for parent, _, names in os.walk(context) for name in names)
+    return sorted(os.path.relpath(os.path.join(parent, name), context) for parent, _dirs, names in os.walk(context) for name in names)
 
 
 def without_network():

@@ -135,7 +135,7 @@ def private_key_lines(hosts):
 
 
 def files_under(directory):
-    return [os.path.join(parent, name) for parent, _, names in os.walk(directory) for name in names]
+    return [os.path.join(parent, name) for parent, _dirs, names in os.walk(directory) for name in names]
 
 
 def playbook_environment(sim, tmp_path, extra):
@@ -225,7 +225,7 @@ def test_enroll_issues_and_rerun_changes_nothing(sim, run_playbook, tmp_path):
 
 def test_lookup_runs_once_per_play(sim, run_playbook, tmp_path):
     # The lookup runs before any key is made, so check mode is enough and keeps the run short.
-    inventory, _ = write_inventory(tmp_path)
+    inventory, _hosts = write_inventory(tmp_path)
     run = run_playbook(ENROLL, inventory=inventory, env=WITH_APPROVER, check=True)
     assert run.rc == 0, failures(run)
     for path in LOOKUP_PATHS:
@@ -287,7 +287,7 @@ def test_rerun_after_sigint_resumes_order(sim, run_playbook, tmp_path):
         uuids = [order["uuid"] for order in sim.orders()]
         wait_for(lambda: polled_after_approval(sim, uuids), 60, "the play did not wait for the approved orders within 60 s")
         os.killpg(process.pid, signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        output, _errors = process.communicate(timeout=30)
         wait_for(lambda: not process_group_alive(process.pid), 10, "processes of the interrupted play still run 10 s after SIGINT")
     finally:
         if process_group_alive(process.pid):
