@@ -79,34 +79,8 @@ list_project_files | grep -zv '^\(\./\)\?tests/integration/integration_config\.y
 
 export PATH="$venv/bin:$PATH"
 
-# Start the simulator with short lifecycle delays, so that an approved order
-# is issued about a second later. Sets simulator_url and simulator_ca.
-start_simulator() {
-    local state="$scratch/simulator"
-    mkdir -p "$state"
-    PYTHONPATH="$root/tests/simulator" "$venv/bin/python" -m certview_simulator --tls --host 127.0.0.1 --port 0 \
-        --state-dir "$state" --port-file "$state/url" --issue-delay 1 --post-delay 0.2 \
-        >"$scratch/simulator.log" 2>&1 &
-    simulator_pid=$!
-    local _
-    for _ in $(seq 1 200); do
-        [[ -s "$state/url" ]] && break
-        if ! kill -0 "$simulator_pid" 2>/dev/null; then
-            echo "The simulator exited before it started listening. Its log:" >&2
-            cat "$scratch/simulator.log" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-    if [[ ! -s "$state/url" ]]; then
-        echo "The simulator did not start within 20 s: $state/url is still empty. Its log:" >&2
-        cat "$scratch/simulator.log" >&2
-        exit 1
-    fi
-    simulator_url=$(cat "$state/url")
-    simulator_ca="$state/ca.pem"
-    echo "Simulator listening on $simulator_url"
-}
+# shellcheck source=scripts/lib/simulator.sh
+source "$root/scripts/lib/simulator.sh"
 
 write_integration_config() {
     sed -e "s|@GATEWAY_URL@|$simulator_url|g" -e "s|@CA_PATH@|$simulator_ca|g" \
@@ -131,12 +105,12 @@ for step in "${steps[@]}"; do
             ansible-test units --python 3.11 --local --color no "${extra_args[@]}" || status=1
             ;;
         integration)
-            start_simulator
+            start_simulator "$scratch/simulator"
             write_integration_config
             if ! ansible-test integration --python 3.11 --local --color no "${extra_args[@]}"; then
                 status=1
                 echo "Simulator log (last 40 lines):" >&2
-                tail -n 40 "$scratch/simulator.log" >&2
+                tail -n 40 "$scratch/simulator/simulator.log" >&2
             fi
             ;;
     esac

@@ -9,25 +9,17 @@ bash "$root/scripts/bootstrap.sh"
 venv="$root/.venv"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/certview-demo.XXXXXX")
-PYTHONPATH="$root/tests/simulator" "$venv/bin/python" -m certview_simulator \
-    --tls --port 0 --state-dir "$work/simulator" --port-file "$work/url" --issue-delay 3 --post-delay 1 \
-    >"$work/simulator.log" 2>&1 &
-simulator_pid=$!
+# shellcheck source=scripts/lib/simulator.sh
+source "$root/scripts/lib/simulator.sh"
+start_simulator "$work/simulator" --issue-delay 3 --post-delay 1
 trap 'kill "$simulator_pid" 2>/dev/null || true; wait "$simulator_pid" 2>/dev/null || true' EXIT
-
-for _ in $(seq 1 100); do
-    [[ -s "$work/url" ]] && break
-    kill -0 "$simulator_pid" 2>/dev/null || { cat "$work/simulator.log"; exit 1; }
-    sleep 0.1
-done
-url=$(cat "$work/url")
-echo "Simulator listening on $url (log: $work/simulator.log)"
+url=$simulator_url
 
 export ANSIBLE_COLLECTIONS_PATH="$root/build/collections"
 export ANSIBLE_PYTHON_INTERPRETER="$venv/bin/python"
 export ANSIBLE_NOCOLOR=1
 export QUALYS_GATEWAY_URL="$url"
-export QUALYS_CA_PATH="$work/simulator/ca.pem"
+export QUALYS_CA_PATH="$simulator_ca"
 export QUALYS_USERNAME=requester QUALYS_PASSWORD=requester-pass
 export CERTVIEW_APPROVER_USERNAME=approver CERTVIEW_APPROVER_PASSWORD=approver-pass
 export CERTVIEW_DEMO_DIR="$work/hosts"
@@ -42,7 +34,7 @@ echo "== Second run: nothing may change"
 run_play 2
 
 echo "== Orders in the simulator"
-"$venv/bin/python" - "$url" "$work/simulator/ca.pem" <<'PY'
+"$venv/bin/python" - "$url" "$simulator_ca" <<'PY'
 import sys
 
 import requests

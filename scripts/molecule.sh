@@ -52,34 +52,8 @@ export ANSIBLE_NOCOLOR=1 NO_COLOR=1
 export ANSIBLE_HOME="$scratch/ansible-home"
 export ANSIBLE_LOCAL_TEMP="$scratch/ansible-tmp"
 
-# Start the simulator with short lifecycle delays, so that an approved order
-# is issued about a second later. Sets simulator_url and simulator_ca.
-start_simulator() {
-    local state=$1
-    mkdir -p "$state"
-    PYTHONPATH="$root/tests/simulator" "$venv/bin/python" -m certview_simulator --tls --host 127.0.0.1 --port 0 \
-        --state-dir "$state" --port-file "$state/url" --issue-delay 1 --post-delay 0.2 \
-        >"$state/simulator.log" 2>&1 &
-    simulator_pid=$!
-    local _
-    for _ in $(seq 1 200); do
-        [[ -s "$state/url" ]] && break
-        if ! kill -0 "$simulator_pid" 2>/dev/null; then
-            echo "The simulator exited before it started listening. Its log:" >&2
-            cat "$state/simulator.log" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-    if [[ ! -s "$state/url" ]]; then
-        echo "The simulator did not start within 20 s: $state/url is still empty. Its log:" >&2
-        cat "$state/simulator.log" >&2
-        exit 1
-    fi
-    simulator_url=$(cat "$state/url")
-    simulator_ca="$state/ca.pem"
-    echo "Simulator listening on $simulator_url"
-}
+# shellcheck source=scripts/lib/simulator.sh
+source "$root/scripts/lib/simulator.sh"
 
 cd "$root"
 status=0

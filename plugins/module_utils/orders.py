@@ -77,6 +77,16 @@ _CERTHASH = re.compile(r"^[0-9A-Fa-f]{64}$")
 _HASH_NAME = re.compile(r"^SHA[-_ ]?(256|384|512)$")
 
 
+def intermediate_ca_argument_spec(required=False):
+    """Return the argument spec of the intermediate_ca option, which every module takes."""
+    return dict(
+        type="dict",
+        required=required,
+        options=dict(certhash=dict(type="str"), common_name=dict(type="str"), serial_number=dict(type="str")),
+        required_one_of=[("certhash", "common_name", "serial_number")],
+    )
+
+
 class OrderInputError(ValueError):
     """An order option has a value the API would reject."""
 

@@ -162,21 +162,12 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.qualys.certview.plugins.module_utils.api import CertViewError, client_from_module
 from ansible_collections.qualys.certview.plugins.module_utils.base import create_module, fail_with_error
-from ansible_collections.qualys.certview.plugins.module_utils.orders import intermediate_ca_body
+from ansible_collections.qualys.certview.plugins.module_utils.orders import intermediate_ca_argument_spec, intermediate_ca_body
 
 
 def main():
     argument_spec = dict(
-        intermediate_ca=dict(
-            type="dict",
-            required=True,
-            options=dict(
-                certhash=dict(type="str"),
-                common_name=dict(type="str"),
-                serial_number=dict(type="str"),
-            ),
-            required_one_of=[("certhash", "common_name", "serial_number")],
-        ),
+        intermediate_ca=intermediate_ca_argument_spec(required=True),
         gather=dict(
             type="list",
             elements="str",

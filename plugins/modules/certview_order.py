@@ -268,6 +268,7 @@ from ansible_collections.qualys.certview.plugins.module_utils.orders import (
     build_create_body,
     build_update_body,
     compare_order,
+    intermediate_ca_argument_spec,
     order_result,
     validate_order_options,
 )
@@ -357,16 +358,11 @@ def update_order(module, client, options):
 
 
 def main():
-    certificate_authority = dict(
-        type="dict",
-        options=dict(certhash=dict(type="str"), common_name=dict(type="str"), serial_number=dict(type="str")),
-        required_one_of=[("certhash", "common_name", "serial_number")],
-    )
     argument_spec = dict(
         uuid=dict(type="str"),
         common_name=dict(type="str"),
         approver_user_names=dict(type="list", elements="str"),
-        intermediate_ca=certificate_authority,
+        intermediate_ca=intermediate_ca_argument_spec(),
         csr=dict(type="str"),
         auto_generate_csr=dict(type="bool"),
         private_key_path=dict(type="path", no_log=False),
