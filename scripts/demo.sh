@@ -12,7 +12,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/certview-demo.XXXXXX")
 # shellcheck source=scripts/lib/simulator.sh
 source "$root/scripts/lib/simulator.sh"
 start_simulator "$work/simulator" --issue-delay 3 --post-delay 1
-trap 'kill "$simulator_pid" 2>/dev/null || true; wait "$simulator_pid" 2>/dev/null || true' EXIT
+finish() {
+    kill "$simulator_pid" 2>/dev/null || true
+    wait "$simulator_pid" 2>/dev/null || true
+    # The folder holds the demo hosts' private keys.
+    if [[ "${CERTVIEW_DEMO_KEEP:-0}" == 1 ]]; then
+        echo "Kept the demo's files in $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap finish EXIT
 url=$simulator_url
 
 export ANSIBLE_COLLECTIONS_PATH="$root/build/collections"
