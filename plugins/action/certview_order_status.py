@@ -8,6 +8,9 @@ A module cannot print anything before it ends. For a wait longer than the
 module's progress_interval option this action runs the module in slices of
 that length and, between two slices, shows the order's status at verbosity -v. The module itself does all polling, so the
 poll rules stay in one place.
+
+NOTE: every slice is a new module run, which gets a new token from /auth, so
+a wait of an hour with the default progress_interval logs in about 60 times.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -63,11 +66,15 @@ class ActionModule(ActionBase):
         host = (task_vars or {}).get("inventory_hostname")
         started = time.monotonic()
         changed = False
+        first_diff = None
         while True:
             remaining = timeout - (time.monotonic() - started)
             args.update(wait_timeout=max(1, min(progress_interval, int(math.ceil(remaining)))), poll_interval=min(interval, max_interval))
             outcome = self._execute_module(module_args=args, task_vars=task_vars)
             changed = changed or bool(outcome.get("changed"))
+            if first_diff is None:
+                # Only the first slice can change the status, so its diff is the one to show.
+                first_diff = outcome.get("diff")
             elapsed = time.monotonic() - started
             timed_out = bool(outcome.get("failed") and outcome.get("wait_timed_out"))
             if not timed_out or elapsed >= timeout - 1:
@@ -81,8 +88,10 @@ class ActionModule(ActionBase):
 
         outcome["changed"] = changed
         outcome["waited"] = round(elapsed, 1)
+        if first_diff is not None:
+            outcome["diff"] = first_diff
         if not outcome.get("failed"):
-            outcome["msg"] = "Order %s reached %s after %d s." % (args.get("uuid"), outcome.get("status"), elapsed)
+            outcome["msg"] = "Order %s reached %s after %.1f s." % (args.get("uuid"), outcome.get("status"), outcome["waited"])
         elif timed_out:
             outcome["msg"] = "Order %s did not reach %s within %d s: last status %s, CA status %r." % (
                 args.get("uuid"),

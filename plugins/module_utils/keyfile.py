@@ -33,6 +33,8 @@ class ReservedKeyFile:
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise KeyFileError("The folder %s of private_key_path does not exist: create it first." % directory)
+        if os.path.isdir(self.path):
+            raise KeyFileError("private_key_path %s is a folder: give the path of the key file to create in it." % self.path)
         try:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

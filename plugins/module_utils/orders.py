@@ -75,6 +75,12 @@ ORDER_OPTIONS = tuple(REQUEST_PATHS) + ("intermediate_ca",)
 
 _CERTHASH = re.compile(r"^[0-9A-Fa-f]{64}$")
 _HASH_NAME = re.compile(r"^SHA[-_ ]?(256|384|512)$")
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+# A DNS name in ASCII, optionally a wildcard: labels of letters, digits, "-" and "_".
+_DNS_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_COMMON_NAME = re.compile(r"^(?:\*\.)?%s(?:\.%s)*$" % (_DNS_LABEL, _DNS_LABEL))
+# YYYY-MM-DD, optionally followed by a time and an offset with or without a colon.
+_EXPIRATION_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def intermediate_ca_argument_spec(required=False):
@@ -104,10 +110,33 @@ def normalize_signature_hash(value):
 def parse_expiration_date(value):
     """Return a date from YYYY-MM-DD or an ISO 8601 timestamp (with or without a colon in the offset)."""
     text = str(value).strip()
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})", text)
+    match = _EXPIRATION_DATE.match(text)
     if not match:
         raise ValueError(text)
     return datetime.datetime.strptime(match.group(1), "%Y-%m-%d").date()
+
+
+def validate_uuid(value):
+    """Return an order uuid, or raise OrderInputError when it is not in the canonical UUID form."""
+    if value is None or not _UUID.match(value.strip()):
+        raise OrderInputError(
+            "Invalid value %r for option uuid: use the uuid of an order as Certificate View returns it, "
+            "such as cb95d100-ec30-11ea-920d-eb66140967e3." % value
+        )
+    return value.strip()
+
+
+def validate_intermediate_ca(certificate_authority, option="intermediate_ca"):
+    """Check the suboptions of an intermediate_ca option: no blank value, and a certhash of 64 hex characters."""
+    for key in INTERMEDIATE_CA_KEYS:
+        value = certificate_authority.get(key)
+        if value is not None and not value.strip():
+            raise OrderInputError("Option %s.%s is empty: give a value or leave the suboption out." % (option, key))
+    certhash = certificate_authority.get("certhash")
+    if certhash is not None and not _CERTHASH.match(certhash):
+        raise OrderInputError(
+            "Invalid value %r for option %s.certhash: it must be the 64 hexadecimal characters of a SHA-256 hash." % (certhash, option)
+        )
 
 
 def validate_order_options(params, creating, today=None):
@@ -128,13 +157,24 @@ def validate_order_options(params, creating, today=None):
     if result.get("signature_hash") is not None:
         result["signature_hash"] = normalize_signature_hash(result["signature_hash"])
 
-    certificate_authority = result.get("intermediate_ca")
-    if certificate_authority and certificate_authority.get("certhash"):
-        certhash = certificate_authority["certhash"]
-        if not _CERTHASH.match(certhash):
-            raise OrderInputError(
-                "Invalid value %r for option intermediate_ca.certhash: it must be the 64 hexadecimal characters of a SHA-256 hash." % certhash
-            )
+    if result.get("intermediate_ca") is not None:
+        validate_intermediate_ca(result["intermediate_ca"])
+
+    common_name = result.get("common_name")
+    if common_name is not None and (len(common_name) > 253 or not _COMMON_NAME.match(common_name)):
+        raise OrderInputError(
+            "Invalid value %r for option common_name: use a DNS name in ASCII (punycode for international names), "
+            "with a leading '*.' for a wildcard product." % common_name
+        )
+
+    product = result.get("product_name_id")
+    if product is not None and (not product.strip() or product != product.strip()):
+        raise OrderInputError("Invalid value %r for option product_name_id: use a product id such as ssl_plus, without spaces." % product)
+
+    for name in ("organization_id", "previous_order_id"):
+        value = result.get(name)
+        if value is not None and value < 1:
+            raise OrderInputError("Invalid value %r for option %s: DigiCert ids are positive numbers." % (value, name))
 
     renewal_hash = result.get("renewal_of_certificate")
     if renewal_hash is not None and not _CERTHASH.match(renewal_hash):
@@ -166,6 +206,8 @@ def validate_order_options(params, creating, today=None):
     for name in ("approver_user_names", "organization_units", "ev_approver_user_ids"):
         if result.get(name) is not None:
             result[name] = [str(item) for item in result[name]]
+            if any(not item.strip() for item in result[name]):
+                raise OrderInputError("Option %s contains an empty entry: remove it. Value: %r." % (name, result[name]))
     return result
 
 

@@ -162,7 +162,12 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.qualys.certview.plugins.module_utils.api import CertViewError, client_from_module
 from ansible_collections.qualys.certview.plugins.module_utils.base import create_module, fail_with_error
-from ansible_collections.qualys.certview.plugins.module_utils.orders import intermediate_ca_argument_spec, intermediate_ca_body
+from ansible_collections.qualys.certview.plugins.module_utils.orders import (
+    OrderInputError,
+    intermediate_ca_argument_spec,
+    intermediate_ca_body,
+    validate_intermediate_ca,
+)
 
 
 def main():
@@ -176,6 +181,10 @@ def main():
         ),
     )
     module = create_module(argument_spec)
+    try:
+        validate_intermediate_ca(module.params["intermediate_ca"])
+    except OrderInputError as error:
+        module.fail_json(msg=str(error))
     certificate_authority = intermediate_ca_body(module.params["intermediate_ca"])
     client = client_from_module(module)
 

@@ -271,6 +271,7 @@ from ansible_collections.qualys.certview.plugins.module_utils.orders import (
     intermediate_ca_argument_spec,
     order_result,
     validate_order_options,
+    validate_uuid,
 )
 
 
@@ -339,6 +340,14 @@ def update_order(module, client, options):
     status = order.get("status")
     differing = ", ".join(sorted(after))
     if module.check_mode:
+        if "intermediate_ca" in after:
+            module.fail_json(
+                msg="Order %s cannot move to another intermediate CA (the API rejects the update with HTTP 400, error code 140002). "
+                "Create a new order for the other CA." % uuid,
+                changed=False,
+                error_code="140002",
+                **result
+            )
         if status not in EDITABLE_STATUSES:
             module.fail_json(
                 msg="Order %s is %s and can no longer be edited (the API rejects the update with HTTP 409, error code 1920). "
@@ -392,6 +401,8 @@ def main():
     if creating and params["auto_generate_csr"] and not params["private_key_path"]:
         module.fail_json(msg="Option private_key_path is required with auto_generate_csr=true: the private key is returned only when the order is created.")
     try:
+        if not creating:
+            params["uuid"] = validate_uuid(params["uuid"])
         options = validate_order_options(params, creating)
     except OrderInputError as error:
         module.fail_json(msg=str(error))

@@ -154,7 +154,7 @@ import time
 
 from ansible_collections.qualys.certview.plugins.module_utils.api import CertViewError, CertViewWaitError, client_from_module
 from ansible_collections.qualys.certview.plugins.module_utils.base import create_module, fail_with_error
-from ansible_collections.qualys.certview.plugins.module_utils.orders import order_result
+from ansible_collections.qualys.certview.plugins.module_utils.orders import OrderInputError, order_result, validate_uuid
 
 APPROVED_OR_LATER = ("APPROVED", "POSTED", "ISSUED")
 FINAL_FAILURES = ("REJECTED", "CANCELLED")
@@ -202,6 +202,12 @@ def main():
             module.fail_json(msg="Invalid value %d for option %s: use a number of seconds of at least 1." % (params[name], name))
     if params["state"] and not params["comment"].strip():
         module.fail_json(msg="Option comment is empty: the API needs a comment for every status change.")
+    if params["wait"] and not params["wait_for"]:
+        module.fail_json(msg="Option wait_for is empty: name at least one status to wait for, such as ISSUED.")
+    try:
+        uuid = validate_uuid(uuid)
+    except OrderInputError as error:
+        module.fail_json(msg=str(error))
 
     client = client_from_module(module)
     try:
@@ -225,7 +231,12 @@ def main():
             except CertViewError as error:
                 fail_with_error(module, error, "Failed to set order %s to %s" % (uuid, target), uuid=uuid, status=status)
             order = dict(order, status=target)
-        messages.append("Set order %s to %s." % (uuid, target) if changed else "Order %s is already %s." % (uuid, status))
+        if not changed:
+            messages.append("Order %s is already %s." % (uuid, status))
+        elif module.check_mode:
+            messages.append("Would set order %s to %s." % (uuid, target))
+        else:
+            messages.append("Set order %s to %s." % (uuid, target))
 
     result = dict(changed=changed, uuid=uuid, waited=0.0)
     if module._diff:
@@ -249,9 +260,11 @@ def main():
                 progress=progress,
             )
         except CertViewWaitError as error:
-            result = error.to_result()
-            result.update(changed=changed, order=order_result(error.order), wait_timed_out=error.status not in FINAL_FAILURES)
-            module.fail_json(**result)
+            failure = error.to_result()
+            failure.update(changed=changed, order=order_result(error.order), wait_timed_out=error.status not in FINAL_FAILURES)
+            if "diff" in result:
+                failure["diff"] = result["diff"]
+            module.fail_json(**failure)
         except CertViewError as error:
             fail_with_error(module, error, "Failed to read order %s while waiting for it" % uuid, changed=changed, uuid=uuid)
         waited = time.monotonic() - started

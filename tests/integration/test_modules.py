@@ -406,3 +406,19 @@ def test_wait_progress_only_at_verbose(sim, run_playbook):
     quiet = run_playbook(task_play(approve_and_wait), json_output=False)
     assert quiet.rc == 0, quiet.output
     assert not [line for line in quiet.output.splitlines() if "waited" in line]
+
+
+def test_sliced_wait_keeps_status_diff(sim, run_playbook):
+    sim.configure(issue_delay=3.0, post_delay=0.2)
+    created = create_order(run_playbook)
+    options = {
+        "uuid": created["uuid"], "state": "approved", "comment": "ok", "wait": True, "wait_timeout": 60, "poll_interval": 1,
+        "progress_interval": 1, "username": APPROVER[0], "password": APPROVER[1],
+    }
+    run = run_playbook(task_play({"name": "approve and wait", "qualys.certview.certview_order_status": options}), diff=True)
+    assert run.rc == 0, run.output
+    result = run.result("approve and wait")
+    assert result["changed"] is True
+    assert result["status"] == "ISSUED"
+    assert result["diff"] == {"before": {"status": "SUBMITTED"}, "after": {"status": "APPROVED"}}
+    assert "%.1f s" % result["waited"] in result["msg"]

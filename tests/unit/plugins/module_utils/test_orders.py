@@ -192,3 +192,49 @@ def test_order_result_drops_private_key_and_snake_cases():
     assert result["digicert_organization"] == {"id": 525858}
     assert "secret" not in repr(result)
     assert "digicert_eva_approver_user_ids" not in result
+
+
+@pytest.mark.parametrize("value", ["", "   ", "../", "../../_sim/reset", "abc?x=1#f", "cb95d100ec3011ea920deb66140967e3"])
+def test_uuid_invalid_forms_rejected(value):
+    with pytest.raises(orders.OrderInputError) as raised:
+        orders.validate_uuid(value)
+    assert "option uuid" in str(raised.value)
+
+
+def test_uuid_canonical_form_accepted():
+    assert orders.validate_uuid(" CB95D100-EC30-11EA-920D-EB66140967E3 ") == "CB95D100-EC30-11EA-920D-EB66140967E3"
+
+
+@pytest.mark.parametrize(
+    "overrides, option",
+    [
+        ({"common_name": ""}, "common_name"),
+        ({"common_name": "   "}, "common_name"),
+        ({"common_name": "w\u00fcw.ex\u00e4mple.com"}, "common_name"),
+        ({"common_name": "a b.example.test"}, "common_name"),
+        ({"approver_user_names": [""]}, "approver_user_names"),
+        ({"organization_units": ["QA", " "]}, "organization_units"),
+        ({"ev_approver_user_ids": [""]}, "ev_approver_user_ids"),
+        ({"product_name_id": ""}, "product_name_id"),
+        ({"product_name_id": "  "}, "product_name_id"),
+        ({"organization_id": 0}, "organization_id"),
+        ({"organization_id": -5}, "organization_id"),
+        ({"renewal_of_certificate": "b" * 64, "previous_order_id": -1}, "previous_order_id"),
+        ({"intermediate_ca": {"common_name": ""}}, "intermediate_ca.common_name"),
+        ({"validity_years": None, "custom_expiration_date": "2099-06-01garbage"}, "custom_expiration_date"),
+    ],
+)
+def test_blank_and_malformed_values_rejected(overrides, option):
+    with pytest.raises(orders.OrderInputError) as raised:
+        create_options(**overrides)
+    assert option in str(raised.value)
+
+
+@pytest.mark.parametrize("common_name", ["www.example.test", "*.example.test", "xn--ww-fka.example.com", "_acme.example.test"])
+def test_common_name_dns_forms_accepted(common_name):
+    assert create_options(common_name=common_name)["common_name"] == common_name
+
+
+@pytest.mark.parametrize("value", ["2099-05-01", "2099-05-01T10:00:00Z", "2099-05-01T10:00:00.473+0000", "2099-05-01T10:00+02:00"])
+def test_expiration_date_forms_accepted(value):
+    assert create_options(validity_years=None, custom_expiration_date=value)["custom_expiration_date"] == "2099-05-01"

@@ -263,3 +263,55 @@ def test_digicert_info_gathers_requested_lists(monkeypatch, capsys):
     assert result["products"][0]["name_id"] == "ssl_plus"
     assert "organizations" not in result
     assert client.calls == [("list_products", {"certhash": "a" * 64})]
+
+
+def test_approve_check_mode_message_says_would(monkeypatch, capsys):
+    client = FakeClient(ORDER)
+    args = {"uuid": UUID, "state": "approved", "comment": "ok", "_ansible_check_mode": True}
+    code, result = run_module(certview_order_status, args, client, monkeypatch, capsys)
+    assert code == 0
+    assert result["msg"].startswith("Would set order")
+
+
+@pytest.mark.parametrize("module", [certview_order, certview_order_status])
+def test_blank_uuid_fails_before_request(module, monkeypatch, capsys):
+    client = FakeClient(ORDER)
+    args = {"uuid": "  "} if module is certview_order else {"uuid": "../../x"}
+    code, result = run_module(module, args, client, monkeypatch, capsys)
+    assert code == 1
+    assert "option uuid" in result["msg"]
+    assert "exception" not in result
+    assert client.calls == []
+
+
+def test_empty_wait_for_fails_before_request(monkeypatch, capsys):
+    client = FakeClient(ORDER)
+    code, result = run_module(certview_order_status, {"uuid": UUID, "wait": True, "wait_for": []}, client, monkeypatch, capsys)
+    assert code == 1
+    assert "wait_for" in result["msg"]
+    assert client.calls == []
+
+
+def test_order_check_mode_predicts_ca_change_140002(monkeypatch, capsys):
+    client = FakeClient(ORDER)
+    args = {"uuid": UUID, "intermediate_ca": {"common_name": "Other CA"}, "_ansible_check_mode": True}
+    code, result = run_module(certview_order, args, client, monkeypatch, capsys)
+    assert code == 1
+    assert result["error_code"] == "140002"
+    assert client.writes() == []
+
+
+def test_digicert_info_blank_ca_fails_before_request(monkeypatch, capsys):
+    client = FakeClient()
+    code, result = run_module(certview_digicert_info, {"intermediate_ca": {"certhash": "ab cd"}}, client, monkeypatch, capsys)
+    assert code == 1
+    assert "intermediate_ca.certhash" in result["msg"]
+    assert client.calls == []
+
+
+def test_key_path_folder_rejected(monkeypatch, capsys, tmp_path):
+    client = FakeClient()
+    code, result = run_module(certview_order, order_args(csr=None, auto_generate_csr=True, private_key_path=str(tmp_path)), client, monkeypatch, capsys)
+    assert code == 1
+    assert "is a folder" in result["msg"]
+    assert client.calls == []
