@@ -42,7 +42,8 @@ options:
   password:
     description:
       - The password of O(username).
-      - Mutually exclusive with O(token).
+      - When O(username) and O(password) are set, O(token) is ignored and never sent. This lets a task use
+        another account, such as an approver's, while C(module_defaults) sets O(token) for every task.
       - If the task sets none of O(username), O(password) and O(token), the value of the environment
         variable E(QUALYS_PASSWORD) is used.
     type: str
@@ -51,7 +52,7 @@ options:
       - A token (JWT) from C(POST /auth), sent as it is in the C(Authorization) header.
       - Tokens are valid for 4 hours. With a token alone, the modules cannot renew it, so a task fails
         when the token expires.
-      - Mutually exclusive with O(password).
+      - When O(username) and O(password) are set, O(token) is ignored.
       - If the task sets none of O(username), O(password) and O(token), the value of the environment
         variable E(QUALYS_TOKEN) is used. When the environment provides E(QUALYS_TOKEN) together with
         E(QUALYS_USERNAME) and E(QUALYS_PASSWORD), the token is sent first, and the password is used
@@ -63,6 +64,7 @@ options:
       - Set it to V(false) only for a test server that you control, because anyone on the network
         path could then read the password and the tokens.
       - If not set in the task, the value of the environment variable E(QUALYS_VALIDATE_CERTS) is used.
+        It must be a boolean such as V(true) or V(false). Any other value, including an empty one, fails the task.
     type: bool
     default: true
   ca_path:
@@ -75,7 +77,9 @@ options:
   timeout:
     description:
       - The timeout in seconds for connecting to the gateway and for each wait for data from it.
-      - If not set in the task, the value of the environment variable E(QUALYS_TIMEOUT) is used.
+      - It must be from V(1) to V(3600).
+      - If not set in the task, the value of the environment variable E(QUALYS_TIMEOUT) is used. It must
+        be a whole number in the same range.
     type: int
     default: 30
 requirements:
@@ -87,7 +91,9 @@ notes:
   - Calls that are safe to repeat are retried up to 5 times on HTTP 429, 502, 503 and 504 responses
     and on connection failures, waiting 1, 2, 4, 8 and 16 seconds. A C(Retry-After) header in the
     response sets the wait instead, up to 30 seconds. Each retry is written to the module log.
-  - The request that creates an order is repeated only when it certainly did not reach the server.
-    When its response is lost, the task fails with C(order_may_exist=true) in the result, and the
-    message explains how to find the order.
+  - The request that creates an order is repeated only when it certainly was not processed, that is
+    after a failure to connect, after HTTP 429, and after HTTP 401 with a new token. When its response
+    is lost or is HTTP 500, 502, 503 or 504, the task fails with C(order_may_exist=true) in the result,
+    and the message explains how to find the order. A proxy can send 502, 503 or 504 after it
+    forwarded the request, so a resend could create a second order.
 """

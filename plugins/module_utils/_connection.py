@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleFallbackNotFound, env_fallback
+from ansible.module_utils.parsing.convert_bool import boolean
 
 # Gateway URL of each Qualys platform, from the Qualys platform identification page.
 PLATFORMS = {
@@ -40,10 +42,23 @@ ENV_VALIDATE_CERTS = "QUALYS_VALIDATE_CERTS"
 ENV_CA_PATH = "QUALYS_CA_PATH"
 ENV_TIMEOUT = "QUALYS_TIMEOUT"
 
-CONNECTION_MUTUALLY_EXCLUSIVE = [("platform", "gateway_url"), ("token", "password")]
+# token and password may both be set, because a play may set a token through module_defaults
+# while a task sets another account's username and password. The task's password wins then.
+CONNECTION_MUTUALLY_EXCLUSIVE = [("platform", "gateway_url")]
 CONNECTION_REQUIRED_TOGETHER = [("username", "password")]
 
+DEFAULT_TIMEOUT = 30
+# Range of the timeout option in seconds. socket.settimeout() raises OverflowError above about
+# 9.2 * 10**9 seconds, because CPython stores timeouts as 64-bit nanoseconds (checked with 3.11).
+# An hour is far more than any API call needs.
+TIMEOUT_RANGE = (1, 3600)
+
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+# Environment variables whose value the argument spec fallbacks rejected, mapped to that value.
+# The fallbacks cannot fail the module, so resolve_connection() reports these. Each module run
+# is a process of its own, so the record belongs to the current run.
+_INVALID_ENVIRONMENT = {}
 
 
 def connection_argument_spec():
@@ -59,10 +74,51 @@ def connection_argument_spec():
         username=dict(type="str"),
         password=dict(type="str", no_log=True),
         token=dict(type="str", no_log=True),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, [ENV_VALIDATE_CERTS])),
+        validate_certs=dict(type="bool", default=True, fallback=(_validate_certs_fallback, [ENV_VALIDATE_CERTS])),
         ca_path=dict(type="path", fallback=(env_fallback, [ENV_CA_PATH])),
-        timeout=dict(type="int", default=30, fallback=(env_fallback, [ENV_TIMEOUT])),
+        timeout=dict(type="int", default=DEFAULT_TIMEOUT, fallback=(_timeout_fallback, [ENV_TIMEOUT])),
     )
+
+
+def _parse_env_bool(text):
+    return boolean(text.strip(), strict=True)
+
+
+def _parse_env_timeout(text):
+    text = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise ValueError(text)
+    timeout = int(text)
+    if not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
+        raise ValueError(text)
+    return timeout
+
+
+def _checked_env_fallback(name, parse):
+    """Return the parsed value of an environment variable for an argument spec fallback.
+
+    An unset variable raises AnsibleFallbackNotFound. So does an invalid value, which is recorded
+    for resolve_connection(), because Ansible's own type check would reject it with a message that
+    does not name the variable. The option then keeps its default until resolve_connection() fails.
+    An empty value is invalid, as it is for Ansible's own type check.
+    """
+    _INVALID_ENVIRONMENT.pop(name, None)
+    if name not in os.environ:
+        raise AnsibleFallbackNotFound
+    text = os.environ[name]
+    try:
+        return parse(text)
+    except (TypeError, ValueError):
+        _INVALID_ENVIRONMENT[name] = text
+        raise AnsibleFallbackNotFound from None
+
+
+def _validate_certs_fallback(name):
+    return _checked_env_fallback(name, _parse_env_bool)
+
+
+def _timeout_fallback(name):
+    return _checked_env_fallback(name, _parse_env_timeout)
 
 
 def _env(name):
@@ -150,10 +206,14 @@ def _resolve_credentials(module, params, require_credentials):
 
     if username is not None or password is not None or token is not None:
         # The task sets credentials, so the environment is not consulted for any of them.
-        if token is None and username is not None and password is None:
+        if username is not None and password is None:
             module.fail_json(msg="Missing option password: username is set but password is not. Set password, or set token instead of username.")
-        if token is None and password is not None and username is None:
+        if password is not None and username is None:
             module.fail_json(msg="Missing option username: password is set but username is not.")
+        if password is not None:
+            # The token is not sent, so that an account given to one task, such as an approver's,
+            # wins over a token that module_defaults sets for every task.
+            token = None
         return username, password, token
 
     username = _env(ENV_USERNAME)
@@ -182,22 +242,38 @@ def _resolve_credentials(module, params, require_credentials):
     return username, password, token
 
 
+def _fail_on_invalid_environment(module):
+    checks = (
+        (ENV_VALIDATE_CERTS, "validate_certs", True, "true or false"),
+        (ENV_TIMEOUT, "timeout", DEFAULT_TIMEOUT, "a whole number of seconds from %d to %d" % TIMEOUT_RANGE),
+    )
+    for name, option, default, expected in checks:
+        text = _INVALID_ENVIRONMENT.get(name)
+        # A record whose variable has changed, or whose option no longer has its default, comes
+        # from an earlier argument check in the same process, which only happens in tests.
+        if text is not None and os.environ.get(name) == text and module.params.get(option) == default:
+            module.fail_json(msg="Invalid %s %r: set %s." % (name, text, expected))
+
+
 def resolve_connection(module, require_credentials=True):
     """Return the connection settings of a module run, with environment fallbacks applied.
 
     Task values win over environment variables. A gateway_url or platform set in the task is
     used as given. Otherwise QUALYS_GATEWAY_URL wins over QUALYS_PLATFORM. When the task sets
-    any of username, password or token, only the task's credentials are used. Otherwise they
-    come from QUALYS_USERNAME, QUALYS_PASSWORD and QUALYS_TOKEN. When the environment provides
-    both a token and a password, the token is sent first and the password is used to get a new
-    token if it is rejected. Secrets read from the environment are added to
-    ``module.no_log_values``. Every problem ends the module through ``module.fail_json``.
+    any of username, password or token, only the task's credentials are used, and when it sets
+    username and password, its token is ignored. Otherwise the credentials come from
+    QUALYS_USERNAME, QUALYS_PASSWORD and QUALYS_TOKEN. When the environment provides both a
+    token and a password, the token is sent first and the password is used to get a new token if
+    it is rejected. Secrets read from the environment are added to ``module.no_log_values``.
+    Every problem ends the module through ``module.fail_json``, including an invalid
+    QUALYS_VALIDATE_CERTS or QUALYS_TIMEOUT that the argument spec fallbacks recorded.
     With ``require_credentials=False``, missing credentials are not an error, for callers that
     bring their own.
 
     Returns a dict with gateway_url, username, password, token, validate_certs, ca_path and timeout.
     """
     params = module.params
+    _fail_on_invalid_environment(module)
     gateway_url = _resolve_gateway(module, params)
     username, password, token = _resolve_credentials(module, params, require_credentials)
 
@@ -210,9 +286,9 @@ def resolve_connection(module, require_credentials=True):
 
     timeout = params.get("timeout")
     if timeout is None:
-        timeout = 30
-    if timeout <= 0:
-        module.fail_json(msg="Invalid timeout %r: set a positive number of seconds." % timeout)
+        timeout = DEFAULT_TIMEOUT
+    if not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
+        module.fail_json(msg="Invalid timeout %r: set a number of seconds from %d to %d." % ((timeout,) + TIMEOUT_RANGE))
 
     return dict(
         gateway_url=gateway_url,

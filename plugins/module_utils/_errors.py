@@ -119,12 +119,22 @@ def decode_body(content):
     return content.decode("utf-8", errors="replace")
 
 
-def text_excerpt(text, max_chars=EXCERPT_MAX_CHARS):
-    """Return a one-line excerpt of an HTML or text body: tags, scripts and styles removed, entities decoded."""
+def _apply_mask(text, mask):
+    if mask is None:
+        return text
+    return mask(text)
+
+
+def text_excerpt(text, max_chars=EXCERPT_MAX_CHARS, mask=None):
+    """Return a one-line excerpt of an HTML or text body: tags, scripts and styles removed, entities decoded.
+
+    ``mask`` is applied to the decoded text before it is shortened, so that a secret that the
+    cut would split is still masked.
+    """
     text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
     text = re.sub(r"(?s)<!--.*?-->", " ", text)
     text = re.sub(r"(?s)<[^>]*>", " ", text)
-    text = html.unescape(text)
+    text = _apply_mask(html.unescape(text), mask)
     text = "".join(char if char.isprintable() else " " for char in text)
     text = " ".join(text.split())
     if len(text) > max_chars:
@@ -222,13 +232,15 @@ def json_error_fields(data, depth=0):
     return code, message
 
 
-def parse_error_body(content, content_type=None):
+def parse_error_body(content, content_type=None, mask=None):
     """Return (code, text, excerpt) parsed from an error response body.
 
     ``code`` and ``text`` come from an XML or JSON error document. ``excerpt`` is set only when
     neither was found. It is a short text excerpt of the body, or None for an empty body.
+    ``mask(text)`` hides secrets. It is applied to the whole body before parsing and again to the
+    decoded text of an excerpt, before the excerpt is shortened.
     """
-    text = decode_body(content).strip()
+    text = _apply_mask(decode_body(content), mask).strip()
     if not text:
         return None, None, None
     content_type = (content_type or "").lower()
@@ -248,7 +260,7 @@ def parse_error_body(content, content_type=None):
         parsed = parse_xml_error(text)
         if parsed and (parsed[0] or parsed[1]):
             return parsed[0], parsed[1], None
-    return None, None, text_excerpt(text) or None
+    return None, None, text_excerpt(text, mask=mask) or None
 
 
 def append_hint(message, hint):
@@ -277,9 +289,12 @@ def describe_failure(method, path, status, reason, code=None, text=None, excerpt
     return message
 
 
-def error_from_response(response, method, path, hint=None, error_class=CertViewAPIError):
-    """Turn a non-success response into a CertViewAPIError (or ``error_class``) with the parsed error fields."""
-    code, text, excerpt = parse_error_body(response.content, response.headers.get("Content-Type"))
+def error_from_response(response, method, path, hint=None, error_class=CertViewAPIError, mask=None):
+    """Turn a non-success response into a CertViewAPIError (or ``error_class``) with the parsed error fields.
+
+    ``mask`` is the secret-masking function of parse_error_body().
+    """
+    code, text, excerpt = parse_error_body(response.content, response.headers.get("Content-Type"), mask=mask)
     message = describe_failure(
         method,
         path,
@@ -301,17 +316,18 @@ def error_from_response(response, method, path, hint=None, error_class=CertViewA
     )
 
 
-def decode_json_response(response, method, path, error_class=CertViewAPIError, hint=None):
+def decode_json_response(response, method, path, error_class=CertViewAPIError, hint=None, mask=None):
     """Decode the JSON body of a success response. An empty body gives None.
 
-    A body that is not valid JSON raises ``error_class`` with an excerpt of what came back.
+    A body that is not valid JSON raises ``error_class`` with an excerpt of what came back, in
+    which ``mask(text)`` has hidden secrets before the excerpt was shortened.
     """
     if not response.content or not response.content.strip():
         return None
     try:
         return json.loads(response.content)
     except ValueError:
-        excerpt = text_excerpt(decode_body(response.content))
+        excerpt = text_excerpt(_apply_mask(decode_body(response.content), mask), mask=mask)
         message = "%s %s failed: HTTP %s %s, but the response was not valid JSON: %s" % (
             method,
             path,

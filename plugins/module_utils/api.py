@@ -4,8 +4,10 @@
 """REST client for the Qualys Certificate View enrollment API, shared by the qualys.certview modules.
 
 Modules build a client with ``client_from_module(module)`` and call one method per API call. Every
-failure is raised as a ``CertViewError`` subclass whose ``to_result()`` gives the keys for
-``module.fail_json``.
+failure of a request is raised as a ``CertViewError`` subclass whose ``to_result()`` gives the keys
+for ``module.fail_json``. Arguments that modules validate before calling raise ValueError instead,
+because they are programming errors: an empty order uuid, an unknown order status, an empty
+status comment and a wait without target statuses.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 import traceback
 import warnings
 from datetime import datetime, timezone
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -103,12 +105,12 @@ CERTIFICATES_PATH = "/certview/v2/certificates"
 
 # Response statuses that mean "try again later", for any request that is safe to repeat.
 RETRY_STATUSES = (429, 502, 503, 504)
-# A create-order POST is repeated only after statuses which show that the server did not act
-# on it. A 429 rejects the request before handling, and a 503 means the service could not take it.
-CREATE_RETRY_STATUSES = (429, 503)
-# After these statuses an order may exist, because 502 and 504 come from a proxy that may have
-# forwarded the create-order POST, and a 500 may come after the order was stored.
-CREATE_UNCERTAIN_STATUSES = (500, 502, 504)
+# A create-order POST is repeated only after a status which shows that the server did not act
+# on it. A 429 rejects the request before handling.
+CREATE_RETRY_STATUSES = (429,)
+# After these statuses an order may exist. A 502, 503 or 504 may come from a proxy that had
+# already forwarded the create-order POST, and a 500 may come after the order was stored.
+CREATE_UNCERTAIN_STATUSES = (500, 502, 503, 504)
 
 ORDER_STATUS_CHANGES = ("APPROVED", "REJECTED", "CANCELLED")
 # Order statuses in lifecycle order. REJECTED and CANCELLED end an order outside this line.
@@ -254,7 +256,12 @@ class CertViewClient:
     and password, it gets a token from POST /auth on the first call, and gets a new one once per
     call when the API responds with 401. Requests that are safe to repeat are retried on 429, 502,
     503, 504 and connection failures, with capped exponential backoff. The create-order POST is
-    repeated only when it certainly did not reach the server (see CREATE_RETRY_STATUSES).
+    repeated only when it certainly was not processed: after a 429, after a 401 (with a new token)
+    and after a failure to connect. A 500, 502, 503 or 504 response to it raises OrderMayExistError.
+
+    The client masks the password and tokens, as sent and URL-encoded, in each response body
+    before it parses or shortens it, and again in error messages and log lines. Secrets shorter
+    than 3 characters are not masked.
 
     ``log`` receives one line per retry and per token renewal, never a secret. ``sleep`` is
     called with the delay in seconds before each retry and poll, so tests can replace it.
@@ -319,8 +326,10 @@ class CertViewClient:
         self.close()
 
     def _remember_secret(self, secret):
-        if secret and len(secret) >= _MIN_MASKED_SECRET_LENGTH:
-            self._secrets.add(secret)
+        if not secret or len(secret) < _MIN_MASKED_SECRET_LENGTH:
+            return
+        # A server may echo a secret as it was sent in a URL or in the form body of POST /auth.
+        self._secrets.update((secret, quote(secret, safe=""), quote_plus(secret)))
 
     def _mask(self, text):
         """Return ``text`` with every known password and token replaced by asterisks."""
@@ -329,6 +338,12 @@ class CertViewClient:
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, _MASK)
         return text
+
+    def _error_from_response(self, response, method, path, **kwargs):
+        return error_from_response(response, method, path, mask=self._mask, **kwargs)
+
+    def _decode_json_response(self, response, method, path, **kwargs):
+        return decode_json_response(response, method, path, mask=self._mask, **kwargs)
 
     def _masked(self, error):
         error.message = self._mask(error.message)
@@ -429,7 +444,7 @@ class CertViewClient:
             else:
                 status = response.status_code
                 if creates and status in CREATE_UNCERTAIN_STATUSES:
-                    raise error_from_response(
+                    raise self._error_from_response(
                         response,
                         method,
                         path,
@@ -477,14 +492,14 @@ class CertViewClient:
         headers = {"Accept": "text/plain, */*", "User-Agent": self._user_agent}
         response, retries = self._send("POST", AUTH_PATH, headers, data=data)
         if response.status_code == 401:
-            raise error_from_response(
+            raise self._error_from_response(
                 response,
                 "POST",
                 AUTH_PATH,
                 hint="Certificate View rejected the credentials of user %r. Check username and password." % self._username,
             )
         if response.status_code not in (200, 201):
-            raise error_from_response(response, "POST", AUTH_PATH, hint=self._exhausted_hint(response.status_code, retries))
+            raise self._error_from_response(response, "POST", AUTH_PATH, hint=self._exhausted_hint(response.status_code, retries))
         token = decode_body(response.content).strip()
         if not token:
             raise CertViewAPIError(
@@ -507,7 +522,7 @@ class CertViewClient:
                 "The token was rejected or has expired. %s Set a new token, or set username and password so that "
                 "a new token can be requested." % TOKEN_LIFETIME_HINT
             )
-        return error_from_response(response, method, path, hint=hint)
+        return self._error_from_response(response, method, path, hint=hint)
 
     def _exhausted_hint(self, status, retries):
         if retries and status in RETRY_STATUSES:
@@ -552,23 +567,24 @@ class CertViewClient:
                     hint = "The gateway redirects to %s. Set gateway_url to the API gateway of your Qualys platform." % (
                         response.headers.get("Location") or "another URL"
                     )
-                raise error_from_response(response, method, path, hint=hint)
+                raise self._error_from_response(response, method, path, hint=hint)
             if status == 204:
                 return None
             if creates:
-                return decode_json_response(
+                return self._decode_json_response(
                     response,
                     method,
                     path,
                     error_class=OrderMayExistError,
                     hint="Certificate View accepted the create request, so an order probably exists, but its uuid is unknown. " + FIND_ORDER_HINT,
                 )
-            return decode_json_response(response, method, path)
+            return self._decode_json_response(response, method, path)
 
     # API calls
 
     @staticmethod
     def _order_path(uuid, suffix=""):
+        """Return the path of an order. An empty or non-string uuid raises ValueError, so modules check the uuid first."""
         if not uuid or not isinstance(uuid, str):
             raise ValueError("an order uuid is required, got %r" % (uuid,))
         return "%s/%s%s" % (ORDERS_PATH, quote(uuid, safe=""), suffix)
@@ -607,7 +623,8 @@ class CertViewClient:
         """Approve, reject or cancel an order.
 
         A 409 response is accepted when the order already has the requested status, because a
-        retried PUT whose first attempt went through gets exactly that response.
+        retried PUT whose first attempt went through gets exactly that response. A status outside
+        ORDER_STATUS_CHANGES, an empty comment and an empty uuid raise ValueError.
         """
         status = (status or "").upper()
         if status not in ORDER_STATUS_CHANGES:
@@ -719,7 +736,9 @@ class CertViewClient:
         ``progress(order, elapsed)`` is called after every poll.
 
         Raises CertViewWaitError with the last status and caStatus when the order reaches one of
-        ``failures`` or when ``timeout`` seconds pass.
+        ``failures`` or when ``timeout`` seconds pass. Empty ``targets`` and an empty uuid raise
+        ValueError before any request, so modules validate both first. ``interval`` must be
+        positive, because an interval of 0 polls without pause until the timeout.
         """
         targets = tuple(str(target).upper() for target in targets)
         failures = tuple(str(failure).upper() for failure in failures)

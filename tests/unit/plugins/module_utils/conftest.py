@@ -15,6 +15,8 @@ from http import HTTPStatus
 
 import pytest
 
+from ansible_collections.qualys.certview.plugins.module_utils import _connection
+
 CONNECTION_DEFAULTS = dict(
     platform=None,
     gateway_url=None,
@@ -75,9 +77,13 @@ def fake_module():
 
 @pytest.fixture(autouse=True)
 def clean_qualys_env(monkeypatch):
-    """Remove QUALYS_* variables of the calling shell so that every test sets its own."""
+    """Remove QUALYS_* variables of the calling shell so that every test sets its own.
+
+    The invalid values that an earlier test's argument check recorded are cleared as well.
+    """
     for name in QUALYS_ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(_connection, "_INVALID_ENVIRONMENT", {})
 
 
 class FakeClock:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import email.utils
 import http.client
+import json
 import time
 import warnings
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, quote_plus
 
 import pytest
 import requests
@@ -22,9 +23,11 @@ import responses
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.qualys.certview.plugins.module_utils import api
 from ansible_collections.qualys.certview.plugins.module_utils import _errors
+from ansible_collections.qualys.certview.plugins.module_utils import base
 
 GATEWAY = "https://127.0.0.1:8443"
 ORDERS_URL = GATEWAY + api.ORDERS_PATH
@@ -413,10 +416,9 @@ def test_create_order_success(mocked, make_client):
     assert make_client().create_order({"comment": "x"}) == ORDER
 
 
-@pytest.mark.parametrize("status", [429, 503])
-def test_create_retried_on_status(mocked, make_client, sleeps, status):
+def test_create_retried_on_429(mocked, make_client, sleeps):
     add_auth(mocked)
-    mocked.add(responses.POST, ORDERS_URL, status=status)
+    mocked.add(responses.POST, ORDERS_URL, status=429)
     mocked.add(responses.POST, ORDERS_URL, json=ORDER, status=201)
     assert make_client().create_order({}) == ORDER
     assert len(calls_to(mocked, "POST", ORDERS_URL)) == 2
@@ -486,7 +488,7 @@ def test_create_may_exist_after_broken_body(mocked, make_client):
     assert len(calls_to(mocked, "POST", ORDERS_URL)) == 1
 
 
-@pytest.mark.parametrize("status", [500, 502, 504])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_create_may_exist_after_status(mocked, make_client, sleeps, status):
     add_auth(mocked)
     mocked.add(responses.POST, ORDERS_URL, status=status, body=b"<html><body><h1>Gateway problem</h1></body></html>", content_type="text/html")
@@ -740,6 +742,55 @@ def test_no_secret_in_any_failure(mocked, make_client, logs):
         assert_no_secret(text)
 
 
+def substrings(text, length):
+    return {text[start : start + length] for start in range(len(text) - length + 1)}
+
+
+def test_token_cut_by_excerpt_masked(mocked, make_client, logs):
+    # The normalized text puts the token across the 197-character cut of the 200-character excerpt.
+    prefix = "Request rejected. " + "x" * 155 + " Authorization: Bearer "
+    page = "<html><body><p>%s%s</p><p>more text after the token</p></body></html>" % (prefix, TOKEN_2)
+    assert len(prefix) < _errors.EXCERPT_MAX_CHARS - 3 < len(prefix) + len(TOKEN_2)
+    add_auth(mocked, token=TOKEN)
+    add_auth(mocked, token=TOKEN_2)
+    mocked.add(responses.GET, ORDER_URL, status=401)
+    mocked.add(responses.GET, ORDER_URL, status=400, body=page, content_type="text/html")
+    with pytest.raises(api.CertViewAPIError) as caught:
+        make_client().get_order(UUID)
+    error = caught.value
+    assert "Authorization: Bearer *" in error.error_text
+    assert logs
+    texts = [error.message, error.error_text, str(error.to_result())] + logs
+    for piece in substrings(TOKEN_2, 12):
+        for text in texts:
+            assert piece not in text
+
+
+def test_decoded_excerpt_cut_token_masked(mocked, make_client):
+    prefix = "y" * 165 + " token="
+    assert len(prefix) + 12 < _errors.EXCERPT_MAX_CHARS - 3 < len(prefix) + len(TOKEN)
+    add_auth(mocked, token=TOKEN)
+    mocked.add(responses.GET, ORDER_URL, status=200, body=prefix + TOKEN + " end", content_type="application/json")
+    with pytest.raises(api.CertViewAPIError) as caught:
+        make_client().get_order(UUID)
+    for piece in substrings(TOKEN, 12):
+        assert piece not in caught.value.message
+        assert piece not in caught.value.error_text
+
+
+def test_url_encoded_password_masked(mocked, make_client):
+    password = "p@ss w/rd&x=1"
+    echoed = "username=requester&password=%s or %s" % (quote(password, safe=""), quote_plus(password))
+    mocked.add(responses.POST, AUTH_URL, status=400, body="bad form: " + echoed, content_type="text/plain")
+    with pytest.raises(api.CertViewAPIError) as caught:
+        make_client(password=password).authenticate()
+    error = caught.value
+    for text in (error.message, error.error_text):
+        assert quote(password, safe="") not in text
+        assert quote_plus(password) not in text
+        assert "password=******** or ********" in text
+
+
 # Other API calls
 
 
@@ -964,6 +1015,22 @@ def test_resolve_task_credentials_ignore_env(monkeypatch, fake_module):
     assert (connection["username"], connection["password"], connection["token"]) == (None, None, "task-token")
 
 
+def test_resolve_task_password_beats_token(monkeypatch, fake_module):
+    monkeypatch.setenv("QUALYS_TOKEN", "env-token")
+    module = fake_module(platform="US1", token=TOKEN, username="approver", password="approver-pass")
+    connection = api.resolve_connection(module)
+    assert connection["username"] == "approver"
+    assert connection["password"] == "approver-pass"
+    assert connection["token"] is None
+
+
+@pytest.mark.parametrize("params", [dict(token=TOKEN, password="p"), dict(token=TOKEN, username="u")])
+def test_resolve_token_with_half_credentials(fake_module, params):
+    with pytest.raises(fake_module.FailJson) as caught:
+        api.resolve_connection(fake_module(platform="US1", **params))
+    assert caught.value.result["msg"].startswith("Missing option")
+
+
 def test_resolve_env_credentials(monkeypatch, fake_module):
     monkeypatch.setenv("QUALYS_USERNAME", "env-user")
     monkeypatch.setenv("QUALYS_PASSWORD", " env password ")
@@ -1024,6 +1091,94 @@ def test_resolve_invalid_timeout(fake_module):
         api.resolve_connection(fake_module(platform="US1", token="t", timeout=0))
 
 
+@pytest.mark.parametrize("timeout", [-1, 3601, 10000000000000])
+def test_resolve_timeout_out_of_range(fake_module, timeout):
+    with pytest.raises(fake_module.FailJson) as caught:
+        api.resolve_connection(fake_module(platform="US1", token="t", timeout=timeout))
+    assert caught.value.result["msg"] == "Invalid timeout %d: set a number of seconds from 1 to 3600." % timeout
+
+
+@pytest.mark.parametrize("timeout", [1, 3600])
+def test_resolve_timeout_limits_accepted(fake_module, timeout):
+    assert api.resolve_connection(fake_module(platform="US1", token="t", timeout=timeout))["timeout"] == timeout
+
+
+def validate_connection_options(parameters):
+    """Run the connection argument spec over task parameters as AnsibleModule does, with its environment fallbacks."""
+    validator = ArgumentSpecValidator(
+        api.connection_argument_spec(),
+        mutually_exclusive=api.CONNECTION_MUTUALLY_EXCLUSIVE,
+        required_together=api.CONNECTION_REQUIRED_TOGETHER,
+    )
+    result = validator.validate(dict(parameters))
+    assert result.error_messages == []
+    return result.validated_parameters
+
+
+@pytest.mark.parametrize(
+    "variable, value, expected",
+    [
+        ("QUALYS_TIMEOUT", "abc", "Invalid QUALYS_TIMEOUT 'abc': set a whole number of seconds from 1 to 3600."),
+        ("QUALYS_TIMEOUT", "7.5", "Invalid QUALYS_TIMEOUT '7.5': set a whole number of seconds from 1 to 3600."),
+        ("QUALYS_TIMEOUT", "", "Invalid QUALYS_TIMEOUT '': set a whole number of seconds from 1 to 3600."),
+        ("QUALYS_TIMEOUT", "0", "Invalid QUALYS_TIMEOUT '0': set a whole number of seconds from 1 to 3600."),
+        ("QUALYS_TIMEOUT", "10000000000000", "Invalid QUALYS_TIMEOUT '10000000000000': set a whole number of seconds from 1 to 3600."),
+        ("QUALYS_VALIDATE_CERTS", "maybe", "Invalid QUALYS_VALIDATE_CERTS 'maybe': set true or false."),
+        ("QUALYS_VALIDATE_CERTS", "", "Invalid QUALYS_VALIDATE_CERTS '': set true or false."),
+    ],
+)
+def test_resolve_invalid_env_option(monkeypatch, fake_module, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    parameters = validate_connection_options({"platform": "US1", "token": "t"})
+    with pytest.raises(fake_module.FailJson) as caught:
+        api.resolve_connection(fake_module(**parameters))
+    assert caught.value.result["msg"] == expected
+
+
+def test_invalid_env_option_keeps_default(monkeypatch):
+    monkeypatch.setenv("QUALYS_TIMEOUT", "abc")
+    monkeypatch.setenv("QUALYS_VALIDATE_CERTS", "maybe")
+    parameters = validate_connection_options({"platform": "US1", "token": "t"})
+    assert parameters["timeout"] == 30
+    assert parameters["validate_certs"] is True
+
+
+def test_task_option_beats_invalid_env(monkeypatch, fake_module):
+    monkeypatch.setenv("QUALYS_TIMEOUT", "abc")
+    monkeypatch.setenv("QUALYS_VALIDATE_CERTS", "maybe")
+    parameters = validate_connection_options({"platform": "US1", "token": "t", "timeout": 12, "validate_certs": False})
+    connection = api.resolve_connection(fake_module(**parameters))
+    assert connection["timeout"] == 12
+    assert connection["validate_certs"] is False
+
+
+@pytest.mark.parametrize("value, expected", [("yes", True), ("0", False), (" False ", False), ("on", True)])
+def test_env_validate_certs_accepted(monkeypatch, fake_module, value, expected):
+    monkeypatch.setenv("QUALYS_VALIDATE_CERTS", value)
+    parameters = validate_connection_options({"platform": "US1", "token": "t"})
+    assert api.resolve_connection(fake_module(**parameters))["validate_certs"] is expected
+
+
+def test_module_names_env_timeout(monkeypatch, capsys):
+    monkeypatch.setenv("QUALYS_TIMEOUT", "ten")
+    with patch_module_args({"gateway_url": GATEWAY, "token": TOKEN}):
+        module = base.create_module({})
+        with pytest.raises(SystemExit):
+            api.resolve_connection(module)
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True
+    assert result["msg"] == "Invalid QUALYS_TIMEOUT 'ten': set a whole number of seconds from 1 to 3600."
+
+
+def test_module_accepts_module_defaults_token(capsys):
+    with patch_module_args({"gateway_url": GATEWAY, "token": TOKEN, "username": "approver", "password": "approver-pass"}):
+        module = base.create_module({})
+        connection = api.resolve_connection(module)
+    assert connection["token"] is None
+    assert connection["username"] == "approver"
+    assert capsys.readouterr().out == ""
+
+
 def test_argument_spec_env_fallbacks(monkeypatch):
     monkeypatch.setenv("QUALYS_VALIDATE_CERTS", "no")
     monkeypatch.setenv("QUALYS_TIMEOUT", "7")
@@ -1066,6 +1221,33 @@ def test_client_from_module_override(mocked, fake_module):
     assert parse_qs(mocked.calls[0].request.body)["username"] == ["approver"]
     assert mocked.calls[1].request.headers["Authorization"] == "Bearer " + TOKEN_2
     assert "approver-pass" in module.no_log_values
+
+
+def test_client_from_module_password_beats_token(mocked, fake_module):
+    module = fake_module(gateway_url=GATEWAY, token=TOKEN, username="approver", password="approver-pass")
+    client = api.client_from_module(module)
+    assert client._token is None  # pylint: disable=protected-access
+    mocked.add(responses.POST, AUTH_URL, body=TOKEN_2, status=201)
+    mocked.add(responses.PUT, STATUS_URL, status=204)
+    client.set_order_status(UUID, "APPROVED", "ok")
+    assert parse_qs(mocked.calls[0].request.body) == {"username": ["approver"], "password": ["approver-pass"], "token": ["true"], "permissions": ["true"]}
+    assert mocked.calls[1].request.headers["Authorization"] == "Bearer " + TOKEN_2
+    for call in mocked.calls:
+        assert TOKEN not in str(call.request.headers)
+
+
+def test_module_accepts_token_with_password(fake_module):
+    # A play may set token through module_defaults while a task sets an approver's username and password.
+    validator = ArgumentSpecValidator(
+        api.connection_argument_spec(),
+        mutually_exclusive=api.CONNECTION_MUTUALLY_EXCLUSIVE,
+        required_together=api.CONNECTION_REQUIRED_TOGETHER,
+    )
+    result = validator.validate({"gateway_url": GATEWAY, "token": TOKEN, "username": "approver", "password": "approver-pass"})
+    assert result.error_messages == []
+    connection = api.resolve_connection(fake_module(**result.validated_parameters))
+    assert connection["token"] is None
+    assert connection["password"] == "approver-pass"
 
 
 def test_client_from_module_override_without_connection_credentials(fake_module):
@@ -1160,11 +1342,16 @@ def test_real_gateway_error_create_may_exist(raw_server, sleeps, logs, status):
     assert len(server.requests) == 1
 
 
-def test_real_503_create_retried(raw_server, sleeps, logs):
+def test_real_503_create_may_exist(raw_server, sleeps, logs):
+    # A proxy may send 503 after it forwarded the request, so even a Retry-After does not make a resend safe.
     server = raw_server([(503, {"Retry-After": "2"}, b""), (201, {"Content-Type": "application/json"}, b'{"uuid": "u-1"}')])
-    assert real_client(server.url, sleeps, logs).create_order({}) == {"uuid": "u-1"}
-    assert len(server.requests) == 2
-    assert sleeps == [2.0]
+    with pytest.raises(api.OrderMayExistError) as caught:
+        real_client(server.url, sleeps, logs).create_order({})
+    assert_order_may_exist(caught.value)
+    assert caught.value.to_result()["order_may_exist"] is True
+    assert caught.value.http_status == 503
+    assert [request[0] for request in server.requests] == ["POST"]
+    assert sleeps == []
 
 
 def test_real_dropped_get_retried(raw_server, sleeps, logs):
