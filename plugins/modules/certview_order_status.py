@@ -19,7 +19,7 @@ description:
     status is reported unchanged, and so is an approval of an order that is
     already past approval (C(POSTED) or C(ISSUED)).
   - Once approved, an order can no longer be rejected or cancelled; the
-    module fails with a message that says so instead of sending the request.
+    module fails with a message that gives the reason, without sending the request.
   - With O(wait=true) the module then polls the order until it reaches one of
     the statuses in O(wait_for), C(ISSUED) by default. The interval starts at
     O(poll_interval) and grows by half each time, up to O(max_poll_interval).

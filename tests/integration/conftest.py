@@ -8,14 +8,13 @@ scripts/bootstrap.sh built and installed into build/collections.
 import json
 import os
 import subprocess
-import sys
 import textwrap
 
 import pytest
 import yaml
 
 from certview_simulator.server import SimulatorServer
-from integration_support import BIN, COLLECTIONS, REQUESTER, PlaybookRun, Simulator
+from integration_support import BIN, REQUESTER, PlaybookRun, Simulator, playbook_environment
 
 
 @pytest.fixture(scope="session")
@@ -60,24 +59,7 @@ def run_playbook(sim, tmp_path):
             command.append("--diff")
         if verbosity:
             command.append("-" + "v" * verbosity)
-        environment = dict(os.environ)
-        environment.update(
-            ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-            ANSIBLE_HOST_KEY_CHECKING="False",
-            ANSIBLE_RETRY_FILES_ENABLED="False",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-            ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-            QUALYS_GATEWAY_URL=sim.url,
-        )
-        for name in ("QUALYS_PLATFORM", "QUALYS_TOKEN", "QUALYS_USERNAME", "QUALYS_PASSWORD"):
-            environment.pop(name, None)
-        if credentials:
-            environment["QUALYS_USERNAME"], environment["QUALYS_PASSWORD"] = credentials
-        if json_output:
-            environment["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-        environment.update(env or {})
+        environment = playbook_environment(sim.url, tmp_path, credentials=credentials, json_output=json_output, extra=env)
         completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, cwd=str(tmp_path), check=False)
         return PlaybookRun(completed)
 

@@ -82,3 +82,26 @@ class PlaybookRun:
 
     def stats(self):
         return self.json()["stats"]
+
+
+def playbook_environment(simulator_url, tmp_path, credentials=REQUESTER, json_output=True, extra=None):
+    """Return the environment for one ansible-playbook run against the simulator at simulator_url."""
+    environment = dict(os.environ)
+    for name in ("QUALYS_PLATFORM", "QUALYS_TOKEN", "QUALYS_USERNAME", "QUALYS_PASSWORD"):
+        environment.pop(name, None)
+    environment.update(
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ANSIBLE_HOST_KEY_CHECKING="False",
+        ANSIBLE_RETRY_FILES_ENABLED="False",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+        QUALYS_GATEWAY_URL=simulator_url,
+    )
+    if credentials:
+        environment["QUALYS_USERNAME"], environment["QUALYS_PASSWORD"] = credentials
+    if json_output:
+        environment["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    environment.update(extra or {})
+    return environment

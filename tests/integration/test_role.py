@@ -19,7 +19,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from integration_support import APPROVER, BIN, COLLECTIONS, ENROLL_VARS, REQUESTER, ROOT
+from integration_support import APPROVER, BIN, ENROLL_VARS, REQUESTER, ROOT, playbook_environment
 
 ENROLL = os.path.join(ROOT, "playbooks", "enroll.yml")
 ENROLLMENT = "/certview/rest/public/v1/certificates/enrollment/digicert"
@@ -136,27 +136,6 @@ def private_key_lines(hosts):
 
 def files_under(directory):
     return [os.path.join(parent, name) for parent, _dirs, names in os.walk(directory) for name in names]
-
-
-def playbook_environment(sim, tmp_path, extra):
-    """Return the environment that the run_playbook fixture gives ansible-playbook, for a run started with Popen."""
-    environment = dict(os.environ)
-    for name in ("QUALYS_PLATFORM", "QUALYS_TOKEN"):
-        environment.pop(name, None)
-    environment.update(
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ANSIBLE_HOST_KEY_CHECKING="False",
-        ANSIBLE_RETRY_FILES_ENABLED="False",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        QUALYS_GATEWAY_URL=sim.url,
-        QUALYS_USERNAME=REQUESTER[0],
-        QUALYS_PASSWORD=REQUESTER[1],
-    )
-    environment.update(extra)
-    return environment
 
 
 def polled_after_approval(sim, uuids):
@@ -276,7 +255,7 @@ def test_rerun_after_sigint_resumes_order(sim, run_playbook, tmp_path):
     process = subprocess.Popen(
         command,
         cwd=str(tmp_path),
-        env=playbook_environment(sim, tmp_path, WITH_APPROVER),
+        env=playbook_environment(sim.url, tmp_path, json_output=False, extra=WITH_APPROVER),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
