@@ -17,6 +17,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
+# shellcheck source=scripts/lib/simulator.sh
+source "$root/scripts/lib/simulator.sh"
 
 steps=(sanity units integration)
 extra_args=()
@@ -42,13 +44,9 @@ fi
 # The copy lies outside this git work tree: inside it, ansible-test would ask
 # git for the collection's files and find them all ignored.
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/certview-ansible-test.XXXXXX")
-simulator_pid=""
 # shellcheck disable=SC2317  # only the EXIT trap calls this function
 cleanup() {
-    if [[ -n "$simulator_pid" ]]; then
-        kill "$simulator_pid" 2>/dev/null || true
-        wait "$simulator_pid" 2>/dev/null || true
-    fi
+    stop_simulator
     rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -79,8 +77,6 @@ list_project_files | grep -zv '^\(\./\)\?tests/integration/integration_config\.y
 
 export PATH="$venv/bin:$PATH"
 
-# shellcheck source=scripts/lib/simulator.sh
-source "$root/scripts/lib/simulator.sh"
 
 write_integration_config() {
     sed -e "s|@GATEWAY_URL@|$simulator_url|g" -e "s|@CA_PATH@|$simulator_ca|g" \

@@ -1,23 +1,15 @@
 #!/usr/bin/env bash
 # Create the project's virtual environment, install the pinned dependencies,
 # build the collection and install the built tarball into build/collections.
-# Safe to run again: the venv is reused while requirements-dev.txt is unchanged.
+# Safe to run again: the venv is reused while requirements-dev.txt is unchanged
+# and made anew when it changes.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-python=${PYTHON:-python3.11}
-command -v "$python" >/dev/null 2>&1 || python=python3
-
-stamp="$venv/.requirements.sha256"
-wanted=$(sha256sum "$root/requirements-dev.txt" | cut -d' ' -f1)
-if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
-    echo "Creating the virtual environment in $venv"
-    "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements-dev.txt"
-    echo "$wanted" >"$stamp"
-fi
+# shellcheck source=scripts/lib/venv.sh
+source "$root/scripts/lib/venv.sh"
+ensure_venv "$venv" "$root/requirements-dev.txt"
 
 # ansible-test's shellcheck sanity test needs Debian's shellcheck package.
 if ! command -v shellcheck >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then

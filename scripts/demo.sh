@@ -13,9 +13,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/certview-demo.XXXXXX")
 source "$root/scripts/lib/simulator.sh"
 start_simulator "$work/simulator" --issue-delay 3 --post-delay 1
 finish() {
-    kill "$simulator_pid" 2>/dev/null || true
-    wait "$simulator_pid" 2>/dev/null || true
-    # The folder holds the demo hosts' private keys.
+    stop_simulator
+    # The folder contains the demo hosts' private keys.
     if [[ "${CERTVIEW_DEMO_KEEP:-0}" == 1 ]]; then
         echo "Kept the demo's files in $work"
     else

@@ -260,18 +260,9 @@ else:
 PY
 
 step "galaxy-importer on $(basename "$tarball") (offline, without ansible-test)"
-python=${PYTHON:-python3.11}
-command -v "$python" >/dev/null 2>&1 || python=python3
-stamp="$importer_venv/.requirements.sha256"
-wanted=$(sha256sum "$root/requirements-importer.txt" | cut -d' ' -f1)
-if [[ ! -x "$importer_venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
-    echo "Creating the galaxy-importer virtual environment in $importer_venv"
-    rm -rf "$importer_venv"
-    "$python" -m venv "$importer_venv"
-    run_logged "$scratch/importer-pip.log" "$importer_venv/bin/python" -m pip install --disable-pip-version-check \
-        -r "$root/requirements-importer.txt"
-    echo "$wanted" >"$stamp"
-fi
+# shellcheck source=scripts/lib/venv.sh
+source "$root/scripts/lib/venv.sh"
+ensure_venv "$importer_venv" "$root/requirements-importer.txt"
 cat >"$scratch/galaxy-importer.cfg" <<'INI'
 [galaxy-importer]
 RUN_ANSIBLE_TEST = False

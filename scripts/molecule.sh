@@ -13,6 +13,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
+# shellcheck source=scripts/lib/simulator.sh
+source "$root/scripts/lib/simulator.sh"
 
 if [[ ! -x "$venv/bin/molecule" ]]; then
     echo "Missing $venv/bin/molecule: run scripts/bootstrap.sh first." >&2
@@ -27,14 +29,6 @@ if [[ ${#scenarios[@]} -eq 0 ]]; then
 fi
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/certview-molecule.XXXXXX")
-simulator_pid=""
-stop_simulator() {
-    if [[ -n "$simulator_pid" ]]; then
-        kill "$simulator_pid" 2>/dev/null || true
-        wait "$simulator_pid" 2>/dev/null || true
-        simulator_pid=""
-    fi
-}
 # shellcheck disable=SC2317  # only the EXIT trap calls this function
 cleanup() {
     stop_simulator
@@ -52,8 +46,6 @@ export ANSIBLE_NOCOLOR=1 NO_COLOR=1
 export ANSIBLE_HOME="$scratch/ansible-home"
 export ANSIBLE_LOCAL_TEMP="$scratch/ansible-tmp"
 
-# shellcheck source=scripts/lib/simulator.sh
-source "$root/scripts/lib/simulator.sh"
 
 cd "$root"
 status=0

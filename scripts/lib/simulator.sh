@@ -7,9 +7,19 @@
 #   start_simulator STATE_DIR [SIMULATOR OPTIONS...]
 #
 # STATE_DIR receives the generated CA (ca.pem), the URL file and the log.
-# Sets simulator_pid, simulator_url and simulator_ca. The caller stops the
-# simulator by its PID. Without options, an approved order is issued about a
-# second later.
+# Sets simulator_pid, simulator_url and simulator_ca. Without options, an
+# approved order is issued about a second later. stop_simulator ends it by
+# its PID and does nothing when no simulator runs.
+
+simulator_pid=""
+
+stop_simulator() {
+    if [[ -n "$simulator_pid" ]]; then
+        kill "$simulator_pid" 2>/dev/null || true
+        wait "$simulator_pid" 2>/dev/null || true
+        simulator_pid=""
+    fi
+}
 
 start_simulator() {
     local state=$1

@@ -31,7 +31,7 @@ ORDER = {
 
 
 class FakeClient:
-    """Records calls and answers from a stored order."""
+    """Fake client that records its calls and returns copies of a stored order."""
 
     def __init__(self, order=None, create_response=None, error=None):
         self.order = copy.deepcopy(order)
